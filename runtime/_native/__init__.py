@@ -1,0 +1,179 @@
+"""The one module that talks to the compiled C helper.
+
+Each wrapper turns a failed call (-errno) into OSError with the helper's
+description of the failed step; nothing else in pyoci imports `_helper`."""
+import os
+
+from pyoci.runtime import __version__
+from pyoci.runtime._native._helper import ffi, lib
+
+if ffi.string(lib.pyoci_native_version()).decode() != __version__:
+    raise ImportError(
+        "pyoci C helper version %s does not match pyoci %s: reinstall pyoci"
+        % (ffi.string(lib.pyoci_native_version()).decode(), __version__))
+
+COMMIT = ffi.string(lib.pyoci_native_commit()).decode()
+
+# Linux ABI constants the standard library does not carry.
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWTIME = 0x00000080
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_SYNCHRONOUS = 16
+MS_REMOUNT = 32
+MS_MANDLOCK = 64
+MS_DIRSYNC = 128
+MS_NOSYMFOLLOW = 256
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_SILENT = 32768
+MS_UNBINDABLE = 1 << 17
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+MS_LAZYTIME = 1 << 25
+
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_KEEPCAPS = 8
+PR_SET_NAME = 15
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+RESOLVE_NO_XDEV = 0x01
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = os.O_CLOEXEC
+AT_EMPTY_PATH = 0x1000
+AT_RECURSIVE = 0x8000
+MOVE_MOUNT_F_EMPTY_PATH = 0x04
+MOVE_MOUNT_T_EMPTY_PATH = 0x40
+MOUNT_ATTR_RDONLY = 0x01
+MOUNT_ATTR_NOSUID = 0x02
+MOUNT_ATTR_NODEV = 0x04
+MOUNT_ATTR_NOEXEC = 0x08
+MOUNT_ATTR_IDMAP = 0x100000
+
+
+def _check(rc):
+    if rc < 0:
+        raise OSError(-rc, ffi.string(lib.pyoci_error()).decode(errors="replace"))
+    return rc
+
+
+def _c(text):
+    return ffi.NULL if text is None else os.fsencode(text)
+
+
+def mount(source, target, fstype=None, flags=0, data=None):
+    _check(lib.pyoci_mount(_c(source), _c(target), _c(fstype), flags, _c(data)))
+
+
+def umount2(target, flags=0):
+    _check(lib.pyoci_umount2(_c(target), flags))
+
+
+def pivot_root(new_root, put_old):
+    _check(lib.pyoci_pivot_root(_c(new_root), _c(put_old)))
+
+
+def unshare(flags):
+    _check(lib.pyoci_unshare(flags))
+
+
+def setns(fd, nstype=0):
+    _check(lib.pyoci_setns(fd, nstype))
+
+
+def sethostname(name):
+    _check(lib.pyoci_sethostname(_c(name)))
+
+
+def setdomainname(name):
+    _check(lib.pyoci_setdomainname(_c(name)))
+
+
+def prctl(option, arg2=0, arg3=0, arg4=0, arg5=0):
+    return _check(lib.pyoci_prctl(option, arg2, arg3, arg4, arg5))
+
+
+def capset(effective, permitted, inheritable):
+    _check(lib.pyoci_capset(effective, permitted, inheritable))
+
+
+def capget(pid=0):
+    """(effective, permitted, inheritable) of a process, as 64-bit masks."""
+    sets = ffi.new("uint64_t[3]")
+    _check(lib.pyoci_capget(pid, sets, sets + 1, sets + 2))
+    return sets[0], sets[1], sets[2]
+
+
+def personality(persona):
+    _check(lib.pyoci_personality(persona))
+
+
+def ioprio_set(which, who, ioprio):
+    _check(lib.pyoci_ioprio_set(which, who, ioprio))
+
+
+def sched_setattr(pid, policy, flags=0, nice=0, priority=0, runtime=0,
+                  deadline=0, period=0):
+    _check(lib.pyoci_sched_setattr(pid, policy, flags, nice, priority,
+                                   runtime, deadline, period))
+
+
+def openat2(dirfd, path, flags, mode=0, resolve=0):
+    return _check(lib.pyoci_openat2(dirfd, _c(path), flags | os.O_CLOEXEC,
+                                    mode, resolve))
+
+
+def open_tree(dirfd, path, flags):
+    return _check(lib.pyoci_open_tree(dirfd, _c(path), flags))
+
+
+def move_mount(from_dirfd, from_path, to_dirfd, to_path, flags):
+    _check(lib.pyoci_move_mount(from_dirfd, _c(from_path), to_dirfd,
+                                _c(to_path), flags))
+
+
+def mount_setattr(dirfd, path, flags, attr_set=0, attr_clr=0, propagation=0,
+                  userns_fd=0):
+    _check(lib.pyoci_mount_setattr(dirfd, _c(path), flags, attr_set, attr_clr,
+                                   propagation, userns_fd))
+
+
+def execute(path, argv, envp, close_from_fd=3, bpf=b"", seccomp_flags=0):
+    """Reset signals, seal fds >= close_from_fd, load seccomp, execve.
+    Returns only by raising OSError."""
+    keep = [ffi.new("char[]", os.fsencode(a)) for a in argv]
+    keep_env = [ffi.new("char[]", os.fsencode(e)) for e in envp]
+    c_argv = ffi.new("char *[]", keep + [ffi.NULL])
+    c_envp = ffi.new("char *[]", keep_env + [ffi.NULL])
+    program = ffi.from_buffer(bpf) if bpf else ffi.NULL
+    _check(lib.pyoci_exec(_c(path), c_argv, c_envp, close_from_fd, program,
+                          len(bpf) // 8, seccomp_flags))

@@ -1,0 +1,262 @@
+/* See helper.h. Kept small on purpose: everything that Python can do safely
+ * stays in Python. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#ifndef PYOCI_VERSION
+#error "PYOCI_VERSION must be defined by the build"
+#endif
+#ifndef PYOCI_COMMIT
+#define PYOCI_COMMIT "unknown"
+#endif
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static char error_message[512];
+
+static int fail(int err, const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+
+    va_start(ap, fmt);
+    len = vsnprintf(error_message, sizeof(error_message), fmt, ap);
+    va_end(ap);
+    if (len >= 0 && (size_t)len < sizeof(error_message))
+        snprintf(error_message + len, sizeof(error_message) - len, ": %s",
+                 strerror(err));
+    return -err;
+}
+
+static const char *show(const char *s)
+{
+    return s ? s : "";
+}
+
+const char *pyoci_native_version(void) { return PYOCI_VERSION; }
+const char *pyoci_native_commit(void) { return PYOCI_COMMIT; }
+const char *pyoci_error(void) { return error_message; }
+
+int pyoci_mount(const char *source, const char *target, const char *fstype,
+                unsigned long flags, const char *data)
+{
+    if (mount(source, target, fstype, flags, data) < 0)
+        return fail(errno, "mount %s on %s (type %s, flags 0x%lx, data %s)",
+                    show(source), show(target), show(fstype), flags, show(data));
+    return 0;
+}
+
+int pyoci_umount2(const char *target, int flags)
+{
+    if (umount2(target, flags) < 0)
+        return fail(errno, "umount %s", target);
+    return 0;
+}
+
+int pyoci_pivot_root(const char *new_root, const char *put_old)
+{
+    if (syscall(SYS_pivot_root, new_root, put_old) < 0)
+        return fail(errno, "pivot_root %s %s", new_root, put_old);
+    return 0;
+}
+
+int pyoci_unshare(int flags)
+{
+    if (unshare(flags) < 0)
+        return fail(errno, "unshare 0x%x", flags);
+    return 0;
+}
+
+int pyoci_setns(int fd, int nstype)
+{
+    if (setns(fd, nstype) < 0)
+        return fail(errno, "setns fd %d type 0x%x", fd, nstype);
+    return 0;
+}
+
+int pyoci_sethostname(const char *name)
+{
+    if (sethostname(name, strlen(name)) < 0)
+        return fail(errno, "sethostname %s", name);
+    return 0;
+}
+
+int pyoci_setdomainname(const char *name)
+{
+    if (setdomainname(name, strlen(name)) < 0)
+        return fail(errno, "setdomainname %s", name);
+    return 0;
+}
+
+long pyoci_prctl(int option, unsigned long arg2, unsigned long arg3,
+                 unsigned long arg4, unsigned long arg5)
+{
+    long rc = prctl(option, arg2, arg3, arg4, arg5);
+    if (rc < 0)
+        return fail(errno, "prctl %d %lu", option, arg2);
+    return rc;
+}
+
+int pyoci_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable)
+{
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {
+        {(uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable},
+        {(uint32_t)(effective >> 32), (uint32_t)(permitted >> 32),
+         (uint32_t)(inheritable >> 32)},
+    };
+    if (syscall(SYS_capset, &header, data) < 0)
+        return fail(errno, "capset");
+    return 0;
+}
+
+int pyoci_capget(int pid, uint64_t *effective, uint64_t *permitted,
+                 uint64_t *inheritable)
+{
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, pid};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0)
+        return fail(errno, "capget %d", pid);
+    *effective = data[0].effective | ((uint64_t)data[1].effective << 32);
+    *permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    *inheritable = data[0].inheritable | ((uint64_t)data[1].inheritable << 32);
+    return 0;
+}
+
+int pyoci_personality(unsigned long persona)
+{
+    if (personality(persona) < 0)
+        return fail(errno, "personality 0x%lx", persona);
+    return 0;
+}
+
+int pyoci_ioprio_set(int which, int who, int ioprio)
+{
+    if (syscall(SYS_ioprio_set, which, who, ioprio) < 0)
+        return fail(errno, "ioprio_set %d", ioprio);
+    return 0;
+}
+
+/* struct sched_attr is not in glibc's headers before 2.41. */
+struct pyoci_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+};
+
+int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
+                        uint32_t priority, uint64_t runtime, uint64_t deadline,
+                        uint64_t period)
+{
+    struct pyoci_sched_attr attr = {sizeof(attr), policy, flags, nice,
+                                    priority, runtime, deadline, period};
+    if (syscall(SYS_sched_setattr, pid, &attr, 0) < 0)
+        return fail(errno, "sched_setattr policy %u", policy);
+    return 0;
+}
+
+struct pyoci_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+
+int pyoci_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+                  uint64_t resolve)
+{
+    struct pyoci_open_how how = {flags, mode, resolve};
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    if (fd < 0)
+        return fail(errno, "open %s", path);
+    return (int)fd;
+}
+
+int pyoci_open_tree(int dirfd, const char *path, unsigned int flags)
+{
+    long fd = syscall(SYS_open_tree, dirfd, path, flags);
+    if (fd < 0)
+        return fail(errno, "open_tree %s", path);
+    return (int)fd;
+}
+
+int pyoci_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
+                     const char *to_path, unsigned int flags)
+{
+    if (syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path,
+                flags) < 0)
+        return fail(errno, "move_mount %s to %s", from_path, to_path);
+    return 0;
+}
+
+struct pyoci_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+
+int pyoci_mount_setattr(int dirfd, const char *path, unsigned int flags,
+                        uint64_t attr_set, uint64_t attr_clr,
+                        uint64_t propagation, uint64_t userns_fd)
+{
+    struct pyoci_mount_attr attr = {attr_set, attr_clr, propagation, userns_fd};
+    if (syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr)) < 0)
+        return fail(errno, "mount_setattr %s", path);
+    return 0;
+}
+
+int pyoci_exec(const char *path, char *const argv[], char *const envp[],
+               int close_from_fd, const void *bpf, unsigned short bpf_len,
+               unsigned int seccomp_flags)
+{
+    sigset_t all;
+    int sig;
+
+    /* Every fd the container was not promised must not survive execve
+     * (CVE-2024-21626): mark them close-on-exec, so that a failing execve
+     * can still report through them. */
+    if (syscall(SYS_close_range, close_from_fd, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return fail(errno, "close_range from %d", close_from_fd);
+
+    /* CPython ignores SIGPIPE and SIGXFSZ and installs handlers; ignored
+     * dispositions and the mask survive execve. */
+    for (sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigemptyset(&all);
+    if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+        return fail(errno, "sigprocmask");
+
+    if (bpf_len > 0) {
+        struct sock_fprog prog = {bpf_len, (struct sock_filter *)bpf};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, seccomp_flags,
+                    &prog) < 0)
+            return fail(errno, "load seccomp filter");
+    }
+
+    execve(path, argv, envp);
+    return fail(errno, "exec %s", path);
+}

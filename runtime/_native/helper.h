@@ -1,0 +1,48 @@
+/* The pyoci C helper: the syscalls the Python standard library lacks, and the
+ * final stretch before execve that must run with no interpreter activity.
+ *
+ * Every function returns 0 (or a non-negative result) on success and -errno
+ * on failure; pyoci_error() then describes the failed step. This file is both
+ * the C header and the cffi declarations, so it holds declarations only. */
+
+const char *pyoci_native_version(void);
+const char *pyoci_native_commit(void);
+const char *pyoci_error(void);
+
+int pyoci_mount(const char *source, const char *target, const char *fstype,
+                unsigned long flags, const char *data);
+int pyoci_umount2(const char *target, int flags);
+int pyoci_pivot_root(const char *new_root, const char *put_old);
+int pyoci_unshare(int flags);
+int pyoci_setns(int fd, int nstype);
+int pyoci_sethostname(const char *name);
+int pyoci_setdomainname(const char *name);
+long pyoci_prctl(int option, unsigned long arg2, unsigned long arg3,
+                 unsigned long arg4, unsigned long arg5);
+int pyoci_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int pyoci_capget(int pid, uint64_t *effective, uint64_t *permitted,
+                 uint64_t *inheritable);
+int pyoci_personality(unsigned long persona);
+int pyoci_ioprio_set(int which, int who, int ioprio);
+int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
+                        uint32_t priority, uint64_t runtime, uint64_t deadline,
+                        uint64_t period);
+
+/* The new mount API, and openat2 for resolving paths inside a root. */
+int pyoci_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+                  uint64_t resolve);
+int pyoci_open_tree(int dirfd, const char *path, unsigned int flags);
+int pyoci_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
+                     const char *to_path, unsigned int flags);
+int pyoci_mount_setattr(int dirfd, const char *path, unsigned int flags,
+                        uint64_t attr_set, uint64_t attr_clr,
+                        uint64_t propagation, uint64_t userns_fd);
+
+/* The last step of every container process: mark every fd from
+ * first_inherited_fd + preserved on close-on-exec, reset every signal
+ * disposition and the signal mask, load the seccomp program when one is
+ * given (bpf_len > 0: a struct sock_filter array), then execve. Returns only
+ * on failure. */
+int pyoci_exec(const char *path, char *const argv[], char *const envp[],
+               int close_from_fd, const void *bpf, unsigned short bpf_len,
+               unsigned int seccomp_flags);
