@@ -1,0 +1,439 @@
+"""The container lifecycle as a library: create, start, state, kill,
+delete, run. The CLI is a thin layer over this module.
+
+    from pyoci.runtime.lifecycle.container import Container
+    c = Container.create("web", bundle="/srv/web", root="/run/pyoci")
+    c.start(); c.status(); c.kill("TERM"); c.delete(force=True)
+    exit_code = Container.run("job", bundle="/srv/job")
+
+Status is never stored: each call derives it from live evidence (the init's
+pid and start time, exec.fifo, the cgroup freezer)."""
+import errno
+import os
+import select
+import signal
+
+from pyoci.runtime import SPEC_VERSION
+from pyoci.runtime.errors import (HookFailed, NotFound, PyociError,
+                                  SyscallError, UsageError, WrongState)
+from pyoci.runtime.lifecycle.store import (EXEC_FIFO, Store, check_id,
+                                           write_pid_file)
+from pyoci.runtime.linux import procfs
+from pyoci.runtime.linux.hooks import run_hooks
+from pyoci.runtime.timestamps import rfc3339_now
+
+CREATING, CREATED, RUNNING, PAUSED, STOPPED = (
+    "creating", "created", "running", "paused", "stopped")
+
+
+def parse_signal(value):
+    """A signal given as a number ("9"), a name ("KILL") or "SIGKILL"."""
+    text = str(value).strip()
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < signal.NSIG:
+            return number
+    else:
+        name = text.upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        number = getattr(signal.Signals, name, None) if name.isidentifier() \
+            else None
+        if number is not None:
+            return int(number)
+    raise UsageError("invalid signal %r" % value)
+
+
+def _owner():
+    try:
+        import pwd
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.getuid())
+
+
+class Container:
+    # What the last operation warned about (unknown capabilities, failed
+    # poststop hooks); the CLI logs them.
+    warnings = ()
+
+    def __init__(self, container_id, store, record):
+        self.id = container_id
+        self.store = store
+        self.record = record
+
+    # -- looking containers up ------------------------------------------------
+
+    @classmethod
+    def load(cls, container_id, root=None):
+        store = Store(root) if root else Store()
+        check_id(container_id)
+        return cls(container_id, store, store.read(container_id))
+
+    @property
+    def directory(self):
+        return self.store.path(self.id)
+
+    @property
+    def pid(self):
+        return (self.record or {}).get("pid") or 0
+
+    def _cgroup(self):
+        record = (self.record or {}).get("cgroup")
+        if not record:
+            return None
+        from pyoci.runtime.linux import cgroups
+        return cgroups.load_manager(record)
+
+    def status(self):
+        record = self.record
+        if record is None or record.get("phase") == CREATING:
+            creator = (record or {}).get("creator") or {}
+            if procfs.is_alive(creator.get("pid"), creator.get("start")):
+                return CREATING
+            return STOPPED
+        if not procfs.is_alive(record["pid"], record["pid_start"]):
+            return STOPPED
+        if os.path.exists(os.path.join(self.directory, EXEC_FIFO)):
+            return CREATED
+        cgroup = self._cgroup()
+        if cgroup is not None and cgroup.is_frozen():
+            return PAUSED
+        return RUNNING
+
+    def state(self):
+        """The OCI state document, plus runc's rootfs/created/owner."""
+        status = self.status()
+        record = self.record or {}
+        state = {
+            "ociVersion": record.get("ociVersion", SPEC_VERSION),
+            "id": self.id,
+            "pid": self.pid if status not in (STOPPED, CREATING) else 0,
+            "status": status,
+            "bundle": record.get("bundle", ""),
+            "rootfs": record.get("rootfs", ""),
+            "created": record.get("created", ""),
+            "owner": record.get("owner", ""),
+        }
+        if record.get("annotations"):
+            state["annotations"] = record["annotations"]
+        return state
+
+    def _hook_state(self, status):
+        record = self.record or {}
+        return {"ociVersion": record.get("ociVersion", SPEC_VERSION),
+                "id": self.id, "status": status,
+                "pid": self.pid if status != STOPPED else 0,
+                "bundle": record.get("bundle", ""),
+                "annotations": record.get("annotations", {})}
+
+    def _hooks(self, phase):
+        return ((self.record or {}).get("config", {}).get("hooks") or {}).get(phase)
+
+    # -- create ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, container_id, bundle=".", root=None, *, pid_file=None,
+               no_pivot=False, preserve_fds=0, systemd_cgroup=False,
+               subreaper=False):
+        """Create the container and leave its init waiting for start.
+        Raises PyociError; on any failure nothing of the container remains."""
+        from pyoci.spec.load import load_config
+        from pyoci.spec.validate import check_config
+
+        check_id(container_id)
+        bundle = os.path.abspath(bundle)
+        config = load_config(bundle)
+        check_config(config, bundle_dir=bundle, for_start=True)
+        store = Store(root) if root else Store()
+        store.create(container_id)
+        container = cls(container_id, store, None)
+        lock = store.lock(container_id)
+        try:
+            container._create(config, bundle, pid_file, no_pivot,
+                              preserve_fds, systemd_cgroup, subreaper)
+        finally:
+            os.close(lock)
+        return container
+
+    def _create(self, config, bundle, pid_file, no_pivot, preserve_fds,
+                systemd_cgroup, subreaper):
+        from pyoci.runtime import _native
+        from pyoci.runtime.linux import cgroups
+        from pyoci.runtime.linux.init import InitLauncher, InitSpec
+
+        rootfs = os.path.realpath(os.path.join(bundle, config["root"]["path"]))
+        self.record = record = {
+            "phase": CREATING, "ociVersion": config.get("ociVersion", SPEC_VERSION),
+            "bundle": bundle, "rootfs": rootfs, "created": rfc3339_now(),
+            "owner": _owner(), "annotations": config.get("annotations", {}),
+            "creator": {"pid": os.getpid(), "start": procfs.start_time(os.getpid())},
+            "config": config, "pid": 0, "pid_start": None, "cgroup": None,
+            "systemd_cgroup": systemd_cgroup,
+        }
+        self.store.write(self.id, record)
+        launcher = cgroup = None
+        fifo_fd = -1
+        try:
+            fifo = os.path.join(self.directory, EXEC_FIFO)
+            os.mkfifo(fifo, 0o600)
+            fifo_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
+            spec = InitSpec(self.id, config, bundle, rootfs, fifo_fd,
+                            no_pivot=no_pivot, preserve_fds=preserve_fds)
+            if subreaper:
+                _native.prctl(_native.PR_SET_CHILD_SUBREAPER, 1)
+            launcher = InitLauncher(spec)
+            init_pid = launcher.spawn()
+            os.close(fifo_fd)
+            fifo_fd = -1
+            record["pid"] = init_pid
+            record["pid_start"] = procfs.start_time(init_pid)
+            linux = config.get("linux", {})
+            cgroup = cgroups.open_manager(linux.get("cgroupsPath"), self.id,
+                                          systemd=systemd_cgroup)
+            record["cgroup"] = cgroup.to_record()
+            cgroup.create()
+            cgroup.apply(linux.get("resources") or {})
+            cgroup.add_process(init_pid)
+            _write_oom_score_adj(init_pid, config["process"].get("oomScoreAdj"))
+            launcher.release()
+            hooks = config.get("hooks") or {}
+            state = self._hook_state(CREATING)
+            run_hooks(hooks.get("prestart"), "prestart", state)
+            run_hooks(hooks.get("createRuntime"), "createRuntime", state)
+            launcher.finish()
+            if pid_file:
+                write_pid_file(pid_file, init_pid)
+            record["phase"] = CREATED
+            self.store.write(self.id, record)
+            launcher.commit()
+            self.warnings = launcher.warnings
+        except BaseException:
+            if fifo_fd >= 0:
+                os.close(fifo_fd)
+            if launcher is not None:
+                launcher.abort()
+            self._destroy(cgroup, run_poststop=launcher is not None
+                          and launcher.init_pid != 0)
+            if pid_file and launcher is not None and launcher.init_pid:
+                _remove_quietly(pid_file)
+            raise
+
+    # -- start, kill ----------------------------------------------------------
+
+    def start(self):
+        lock = self.store.lock(self.id)
+        try:
+            status = self.status()
+            if status != CREATED:
+                raise WrongState("cannot start a container that is %s" % status
+                                 if status != STOPPED else
+                                 "cannot start an already stopped container")
+            fifo = os.path.join(self.directory, EXEC_FIFO)
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as e:
+                if e.errno in (errno.ENXIO, errno.ENOENT):
+                    raise WrongState("container %s is not running" % self.id) from None
+                raise
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
+            os.unlink(fifo)
+            try:
+                run_hooks(self._hooks("poststart"), "poststart",
+                          self._hook_state(RUNNING))
+            except HookFailed:
+                # runtime-spec: stop the container; delete then destroys it.
+                self._signal(signal.SIGKILL)
+                raise
+        finally:
+            os.close(lock)
+
+    def kill(self, sig=signal.SIGTERM, all_processes=False):
+        sig = parse_signal(sig)
+        lock = self.store.lock(self.id)
+        try:
+            status = self.status()
+            if status in (STOPPED, CREATING):
+                raise WrongState("container not running")
+            if all_processes:
+                self._signal_all(sig)
+            else:
+                self._signal(sig)
+        finally:
+            os.close(lock)
+
+    def _signal(self, sig):
+        """Signal the init through a pidfd: the pid cannot be reused
+        between the liveness check and the kill."""
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            raise WrongState("container not running") from None
+        try:
+            if not procfs.is_alive(self.pid, self.record["pid_start"]):
+                raise WrongState("container not running")
+            signal.pidfd_send_signal(pidfd, sig)
+        except ProcessLookupError:
+            raise WrongState("container not running") from None
+        finally:
+            os.close(pidfd)
+
+    def _signal_all(self, sig):
+        cgroup = self._cgroup()
+        if cgroup is None:
+            self._signal(sig)
+        else:
+            cgroup.kill_all(sig)
+
+    def _shares_host_pid_namespace(self):
+        namespaces = self.record.get("config", {}).get("linux", {}).get(
+            "namespaces", ())
+        return not any(ns["type"] == "pid" and not ns.get("path")
+                       for ns in namespaces)
+
+    def _wait_gone(self, timeout=10.0):
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            return
+        try:
+            if procfs.is_alive(self.pid, self.record["pid_start"]):
+                poller = select.poll()
+                poller.register(pidfd, select.POLLIN)
+                if not poller.poll(int(timeout * 1000)):
+                    raise SyscallError("container %s did not exit after SIGKILL"
+                                       % self.id, errno.ETIMEDOUT)
+        finally:
+            os.close(pidfd)
+
+    # -- delete ---------------------------------------------------------------
+
+    def delete(self, force=False):
+        lock = self.store.lock(self.id)
+        try:
+            status = self.status()
+            if status == CREATING and not force:
+                raise WrongState("cannot delete container %s that is being "
+                                 "created" % self.id)
+            if status in (RUNNING, PAUSED) and not force:
+                raise WrongState("cannot delete container %s that is not "
+                                 "stopped: %s" % (self.id, status))
+            cgroup = self._cgroup()
+            if status != STOPPED and self.pid:
+                self._kill_everything(cgroup)
+            creator = (self.record or {}).get("creator") or {}
+            if status == CREATING and procfs.is_alive(creator.get("pid"),
+                                                      creator.get("start")):
+                os.kill(creator["pid"], signal.SIGKILL)
+            self._destroy(cgroup, run_poststop=self.record is not None)
+        finally:
+            os.close(lock)
+
+    def _kill_everything(self, cgroup):
+        if cgroup is not None and self._shares_host_pid_namespace():
+            cgroup.kill_all(signal.SIGKILL)
+        try:
+            self._signal(signal.SIGKILL)
+        except WrongState:
+            pass
+        if cgroup is not None and cgroup.is_frozen():
+            cgroup.thaw()   # a frozen task does not die until thawed
+        self._wait_gone()
+
+    def _destroy(self, cgroup, run_poststop):
+        """Undo create: cgroup, state; then the poststop hooks, whose
+        failure is only a warning (runtime-spec lifecycle step 13)."""
+        if cgroup is not None:
+            cgroup.destroy()
+        hooks = self._hooks("poststop") if run_poststop else None
+        state = self._hook_state(STOPPED) if hooks else None
+        self.store.remove(self.id)
+        if hooks:
+            try:
+                run_hooks(hooks, "poststop", state)
+            except HookFailed as e:
+                self.warnings = [str(e)]
+
+    # -- run ------------------------------------------------------------------
+
+    @classmethod
+    def run(cls, container_id, bundle=".", root=None, *, pid_file=None,
+            no_pivot=False, preserve_fds=0, systemd_cgroup=False,
+            detach=False):
+        """create + start (+ wait + delete unless detached). Returns the
+        container's exit code, 128 + signal when it was killed."""
+        container = cls.create(container_id, bundle, root, pid_file=pid_file,
+                               no_pivot=no_pivot, preserve_fds=preserve_fds,
+                               systemd_cgroup=systemd_cgroup,
+                               subreaper=not detach)
+        try:
+            container.start()
+        except BaseException:
+            container.delete(force=True)
+            raise
+        if detach:
+            return 0
+        return container._wait_and_delete()
+
+    def _wait_and_delete(self):
+        forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                     signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+                     signal.SIGWINCH)
+
+        def forward(signum, frame):
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+        previous = {s: signal.signal(s, forward) for s in forwarded}
+        try:
+            status = _wait_child(self.pid)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        self.delete(force=True)
+        if os.WIFSIGNALED(status):
+            return 128 + os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
+
+
+def _wait_child(pid):
+    """Wait for the init (our child once stage 1 exited: we are its
+    subreaper), reaping any other orphan that lands on us meanwhile."""
+    while True:
+        try:
+            reaped, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            raise SyscallError("lost the container process %d" % pid,
+                               errno.ECHILD) from None
+        if reaped == pid:
+            return status
+
+
+def _write_oom_score_adj(pid, value):
+    if value is None:
+        return
+    with open("/proc/%d/oom_score_adj" % pid, "w") as f:
+        f.write(str(value))
+
+
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def list_containers(root=None):
+    store = Store(root) if root else Store()
+    result = []
+    for container_id in store.ids():
+        try:
+            result.append(Container(container_id, store, store.read(container_id)))
+        except (NotFound, ValueError):
+            continue    # deleted meanwhile, or not ours
+    return result

@@ -1,0 +1,36 @@
+"""The OCI features document (`pyoci features`): exactly what this build
+implements and this host supports. Callers switch features on from it, so
+nothing is listed that does not work."""
+from pyoci.runtime import SPEC_VERSION, __version__
+from pyoci.runtime.linux import procfs
+from pyoci.runtime.linux.namespaces import CLONE_FLAGS
+from pyoci.runtime.linux.process import CAPABILITIES
+from pyoci.runtime.linux.rootfs import (MOUNT_FLAGS, PROPAGATION_FLAGS,
+                                        RECURSIVE_ATTRS)
+
+HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer",
+         "poststart", "poststop")
+
+
+def features():
+    from pyoci.runtime.linux import cgroups
+    last_cap = procfs.last_capability()
+    return {
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": SPEC_VERSION,
+        "hooks": list(HOOKS),
+        "mountOptions": sorted(set(MOUNT_FLAGS) | set(PROPAGATION_FLAGS)
+                               | set(RECURSIVE_ATTRS)),
+        "linux": {
+            "namespaces": sorted(CLONE_FLAGS),
+            "capabilities": list(CAPABILITIES[:last_cap + 1]),
+            "cgroup": cgroups.features(),
+            "seccomp": {"enabled": False},
+            "apparmor": {"enabled": False},
+            "selinux": {"enabled": False},
+            "intelRdt": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": False}},
+            "netDevices": {"enabled": False},
+        },
+        "annotations": {"org.pyoci.version": __version__},
+    }

@@ -1,0 +1,382 @@
+"""Starting a container's init process: the parent side (`InitLauncher`,
+driven by lifecycle.create), the two child stages, and the sync protocol
+between them.
+
+Processes:
+    P   pyoci create. Stays in the host namespaces: writes id maps, runs the
+        host-side hooks, puts the init in its cgroup, writes the state and
+        the pid file, then exits.
+    S1  stage 1, forked by P. Joins the namespaces given by path, creates
+        the user namespace (P writes its maps), unshares the others (pid
+        and time apply to its children), forks S2, and lingers only until
+        create is committed, so that S2 dies with it until then.
+    S2  the container init, forked by S1: pid 1 of a new pid namespace.
+        Unshares the cgroup namespace once it sits in its cgroup, builds
+        the rootfs, pivots, prepares the process, then blocks on
+        exec.fifo until `start` and executes the user's program.
+
+Protocol: SOCK_SEQPACKET socketpairs P<->S1 and P<->S2, one JSON object a
+message. Every request is answered; instead of its answer a child may send
+{"type": "error", "message", "errno"}, which fails create.
+
+    step  from -> to  type        meaning
+    1     S1 -> P     userns      user namespace exists: write its id maps
+    2     P  -> S1    mapped
+    3     S1 -> P     init        S2 forked; "pid" is its host pid
+    4     P  -> S2    placed      S2 is in its cgroup; "pid" is its host pid
+    5     S2 -> P     hooks       mounts done: run prestart + createRuntime
+    6     P  -> S2    hooks-done
+    7     S2 -> P     ready       pivoted, process prepared; "warnings"
+    8     P  -> S2    commit      pid file and state are written
+    9     S2 -> P     detached    S2 no longer dies with S1
+    10    P  -> S1    exit        S1 exits; S2 is re-parented to the caller
+                                  (a subreaper) or to init
+
+A child that reads end-of-file before step 8 exits at once: pyoci is gone,
+and so must the half-made container be (S1 and S2 also carry a
+parent-death SIGKILL until then).
+"""
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+from pyoci.runtime import _native as n
+from pyoci.runtime.errors import InvalidSpec, PyociError, SyscallError
+from pyoci.runtime.linux import hooks as hook_runner
+from pyoci.runtime.linux import namespaces, process as proc
+from pyoci.runtime.linux.rootfs import Rootfs, describe
+
+_MESSAGE_LIMIT = 1 << 16
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+# Signals CPython handles or ignores; the init must not act on them as
+# Python would while it waits for `start`.
+_PYTHON_SIGNALS = (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)
+
+
+class InitSpec:
+    """Everything the child stages need, fixed before fork."""
+
+    def __init__(self, container_id, config, bundle, rootfs, fifo_fd, *,
+                 no_pivot=False, preserve_fds=0):
+        self.container_id = container_id
+        self.config = config
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.fifo_fd = fifo_fd
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+        linux = config.get("linux", {})
+        self.plan = namespaces.NamespacePlan(linux.get("namespaces", ()))
+        if not self.plan.has("mount"):
+            self.plan.close()
+            raise InvalidSpec("invalid config.json", [
+                "linux.namespaces: pyoci needs a mount namespace to set up "
+                "the rootfs (add {\"type\": \"mount\"})"])
+
+    def state(self, status, pid):
+        return {"ociVersion": self.config.get("ociVersion", "1.3.0"),
+                "id": self.container_id, "status": status, "pid": pid,
+                "bundle": self.bundle,
+                "annotations": self.config.get("annotations", {})}
+
+
+def _send(sock, message):
+    sock.send(json.dumps(message, separators=(",", ":")).encode())
+
+
+def _receive(sock, expected, who):
+    data = sock.recv(_MESSAGE_LIMIT)
+    if not data:
+        raise SyscallError("container init (%s) exited during create" % who,
+                           errno.EPIPE)
+    message = json.loads(data)
+    if message["type"] == "error":
+        raise SyscallError(message["message"], message.get("errno", 0))
+    if message["type"] != expected:
+        raise SyscallError("container init (%s) sent %r, expected %r"
+                           % (who, message["type"], expected), errno.EPROTO)
+    return message
+
+
+class InitLauncher:
+    """The parent's side of the protocol, one method per step it takes."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.stage1_pid = 0
+        self.init_pid = 0
+        self.warnings = []
+        self._stage1 = self._init = None
+
+    def spawn(self):
+        """Fork S1; return once S2 exists (steps 1-3)."""
+        stage1, stage1_child = socket.socketpair(socket.AF_UNIX,
+                                                 socket.SOCK_SEQPACKET)
+        init, init_child = socket.socketpair(socket.AF_UNIX,
+                                             socket.SOCK_SEQPACKET)
+        self._stage1, self._init = stage1, init
+        parent_pid = os.getpid()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:
+            stage1.close()
+            init.close()
+            _child_main(_stage1_main, stage1_child, self.spec, parent_pid,
+                        init_child)
+        self.stage1_pid = pid
+        stage1_child.close()
+        init_child.close()
+        self.spec.plan.close()
+        creates_user_ns = "user" in self.spec.plan.created
+        message = _receive(stage1, "userns" if creates_user_ns else "init",
+                           "stage 1")
+        if message["type"] == "userns":
+            linux = self.spec.config["linux"]
+            namespaces.write_id_mappings(pid, linux.get("uidMappings", ()),
+                                         linux.get("gidMappings", ()))
+            _send(stage1, {"type": "mapped"})
+            message = _receive(stage1, "init", "stage 1")
+        self.init_pid = message["pid"]
+        return self.init_pid
+
+    def release(self):
+        """Step 4-5: the init sits in its cgroup; let it build the rootfs
+        and return when it asks for the host-side hooks."""
+        _send(self._init, {"type": "placed", "pid": self.init_pid})
+        _receive(self._init, "hooks", "init")
+
+    def finish(self):
+        """Steps 6-7: host-side hooks have run; wait until the init is
+        ready to be started."""
+        _send(self._init, {"type": "hooks-done"})
+        self.warnings = _receive(self._init, "ready", "init").get("warnings", [])
+
+    def commit(self):
+        """Steps 8-10: state is written; cut every tie between pyoci and
+        the init."""
+        _send(self._init, {"type": "commit"})
+        _receive(self._init, "detached", "init")
+        _send(self._stage1, {"type": "exit"})
+        os.waitpid(self.stage1_pid, 0)
+        self.stage1_pid = 0
+        self.close()
+
+    def abort(self):
+        """Kill whatever the launch made so far and reap stage 1."""
+        for pid in (self.init_pid, self.stage1_pid):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if self.stage1_pid:
+            os.waitpid(self.stage1_pid, 0)
+            self.stage1_pid = 0
+        self.close()
+
+    def close(self):
+        for sock in (self._stage1, self._init):
+            if sock is not None:
+                sock.close()
+        self._stage1 = self._init = None
+
+
+# -- the children -------------------------------------------------------------
+
+def _child_main(stage, sock, *args):
+    """Run a child stage; never return into the caller's code."""
+    try:
+        stage(sock, *args)
+    except BaseException as e:      # report everything, raise nothing
+        _report(sock, e)
+    finally:
+        os._exit(1)
+
+
+def _report(sock, error):
+    if isinstance(error, PyociError):
+        message, code = str(error), getattr(error, "errno", 0)
+    elif isinstance(error, OSError):
+        message = describe(error)
+        code = error.errno or 0
+    else:
+        message, code = "%s: %s" % (type(error).__name__, error), 0
+    try:
+        _send(sock, {"type": "error", "message": message, "errno": code})
+    except OSError:
+        os.write(2, ("pyoci: %s\n" % message).encode(errors="replace"))
+
+
+def _set_process_name(name):
+    """So that ps shows what each helper process is."""
+    with open("/proc/self/comm", "w") as f:
+        f.write(name)
+
+
+def _die_with_parent(parent_pid):
+    """SIGKILL when the parent goes; set again after each credential
+    change, which clears it."""
+    n.prctl(n.PR_SET_PDEATHSIG, signal.SIGKILL)
+    # A parent that died before prctl leaves us orphaned. (The init of a
+    # new pid namespace sees its parent as 0; its socket tells it instead.)
+    if os.getppid() not in (parent_pid, 0):
+        os._exit(1)
+
+
+def _close_inherited_fds(keep):
+    """Close every fd pyoci itself had open (the state lock among them),
+    keeping stdio, the caller's preserved fds and the launch's own."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd >= 3 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass    # the fd of the listing itself
+
+
+def _stage1_main(sock, spec, parent_pid, init_sock):
+    _die_with_parent(parent_pid)
+    _close_inherited_fds({sock.fileno(), init_sock.fileno(), spec.fifo_fd,
+                          *spec.plan.joined.values(),
+                          *range(3, 3 + spec.preserve_fds)})
+    _set_process_name("pyoci:[1]")
+    plan = spec.plan
+    plan.join_all()
+    plan.close()
+    if "user" in plan.created:
+        n.unshare(n.CLONE_NEWUSER)
+        _send(sock, {"type": "userns"})
+        _receive(sock, "mapped", "pyoci")
+        _become_namespace_root()
+        _die_with_parent(parent_pid)
+    # The cgroup namespace is unshared by S2 once it sits in its cgroup.
+    n.unshare(plan.flags(plan.created - {"user", "cgroup"}))
+    if "time" in plan.created:
+        offsets = spec.config["linux"].get("timeOffsets")
+        if offsets:
+            namespaces.write_time_offsets(offsets)
+    my_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        sock.close()
+        _child_main(_init_main, init_sock, spec, my_pid)
+    init_sock.close()
+    _send(sock, {"type": "init", "pid": pid})
+    try:
+        _receive(sock, "exit", "pyoci")
+    except SyscallError:
+        os._exit(1)     # pyoci died: S2 follows through its death signal
+    os._exit(0)
+
+
+def _become_namespace_root():
+    # Files the init makes must belong to a mapped id; root of the new
+    # namespace when it is mapped (runc does the same).
+    try:
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            raise
+
+
+def _init_main(sock, spec, stage1_pid):
+    _die_with_parent(stage1_pid)
+    _set_process_name("pyoci:[init]")
+    for signum in _PYTHON_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    config = spec.config
+    linux = config.get("linux", {})
+    plan = spec.plan
+    host_pid = _receive(sock, "placed", "pyoci")["pid"]
+    if "cgroup" in plan.created:
+        n.unshare(n.CLONE_NEWCGROUP)
+    os.setsid()
+    warnings = []
+
+    rootfs = Rootfs(spec.rootfs, spec.bundle, config,
+                    new_user_ns="user" in plan.created,
+                    new_cgroup_ns="cgroup" in plan.created)
+    rootfs.prepare()
+    rootfs.mount_all()
+    rootfs.create_devices()
+    _send(sock, {"type": "hooks"})
+    _receive(sock, "hooks-done", "pyoci")
+    hooks = config.get("hooks", {})
+    hook_runner.run_hooks(hooks.get("createContainer"), "createContainer",
+                          spec.state("creating", host_pid))
+    rootfs.pivot(spec.no_pivot)
+
+    _set_names(config, plan)
+    if "network" in plan.created:
+        _loopback_up()
+    rootfs.write_sysctls()
+    rootfs.readonly_paths()
+    rootfs.mask_paths()
+    rootfs.finish()
+
+    process = config["process"]
+    proc.apply_personality(linux.get("personality"))
+    proc.apply_rlimits(process.get("rlimits"))
+    proc.apply_scheduler(process.get("scheduler"))
+    proc.apply_io_priority(process.get("ioPriority"))
+    credentials = proc.Credentials(process, warnings)
+    cwd = process.get("cwd", "/")
+    try:
+        os.chdir(cwd)   # as root first: a cwd the user cannot reach is fine
+    except OSError:
+        pass
+    credentials.apply()
+    proc.change_directory(cwd)
+    env = process.get("env", [])
+    path = proc.find_executable(process["args"][0], env)
+
+    _send(sock, {"type": "ready", "warnings": warnings})
+    _receive(sock, "commit", "pyoci")
+    n.prctl(n.PR_SET_PDEATHSIG, 0)
+    _send(sock, {"type": "detached"})
+    sock.close()
+    _wait_for_start(spec.fifo_fd)
+    hook_runner.run_hooks(hooks.get("startContainer"), "startContainer",
+                          spec.state("created", host_pid))
+    n.execute(path, process["args"], env, 3 + spec.preserve_fds)
+
+
+def _wait_for_start(fifo_fd):
+    """Block until `start` writes to exec.fifo (opened read-write by pyoci
+    create, so that opening it for writing never blocks `start`)."""
+    while True:
+        try:
+            if os.read(fifo_fd, 1):
+                break
+        except InterruptedError:
+            continue
+    os.close(fifo_fd)
+
+
+def _set_names(config, plan):
+    hostname = config.get("hostname")
+    domainname = config.get("domainname")
+    if (hostname or domainname) and "uts" not in plan.created:
+        raise SyscallError("cannot set hostname or domainname without a new "
+                           "uts namespace", errno.EINVAL)
+    if hostname:
+        n.sethostname(hostname)
+    if domainname:
+        n.setdomainname(domainname)
+
+
+def _loopback_up():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, _SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
