@@ -176,3 +176,51 @@ def execute(path, argv, envp, close_from_fd=3, bpf=b"", seccomp_flags=0):
     program = ffi.from_buffer(bpf) if bpf else ffi.NULL
     _check(lib.pyoci_exec(_c(path), c_argv, c_envp, close_from_fd, program,
                           len(bpf) // 8, seccomp_flags))
+
+
+# eBPF for the cgroup v2 device controller (used by pyoci.runtime.linux.cgroups).
+
+def bpf_cgroup_device_load(insns, license="Apache", log_size=0):
+    """Load a BPF_PROG_TYPE_CGROUP_DEVICE program (bytes of struct bpf_insn);
+    returns its fd. On failure the OSError message carries the verifier log
+    when log_size > 0."""
+    program = ffi.from_buffer(insns)
+    c_license = ffi.new("char[]", license.encode())
+    log = ffi.new("char[]", log_size) if log_size else ffi.NULL
+    rc = lib.pyoci_bpf_cgroup_device_load(program, len(insns) // 8, c_license,
+                                          log, log_size)
+    if rc < 0:
+        message = ffi.string(lib.pyoci_error()).decode(errors="replace")
+        if log_size:
+            text = ffi.string(log).decode(errors="replace").strip()
+            if text:
+                message += ": " + text
+        raise OSError(-rc, message)
+    return rc
+
+
+def bpf_cgroup_device_attach(cgroup_fd, prog_fd, replace_fd=-1):
+    _check(lib.pyoci_bpf_cgroup_device_attach(cgroup_fd, prog_fd, replace_fd))
+
+
+def bpf_cgroup_device_detach(cgroup_fd, prog_fd):
+    _check(lib.pyoci_bpf_cgroup_device_detach(cgroup_fd, prog_fd))
+
+
+def bpf_cgroup_device_query(cgroup_fd):
+    """Ids of the device programs attached to the cgroup directly."""
+    size = 64
+    for _ in range(10):
+        ids = ffi.new("uint32_t[]", size)
+        count = ffi.new("uint32_t *", size)
+        rc = lib.pyoci_bpf_cgroup_device_query(cgroup_fd, ids, count)
+        if rc == -28 and count[0] > size:  # ENOSPC: more than we asked for
+            size = count[0]
+            continue
+        _check(rc)
+        return [ids[i] for i in range(count[0])]
+    raise OSError(28, "bpf BPF_PROG_QUERY: program list keeps growing")
+
+
+def bpf_prog_get_fd_by_id(prog_id):
+    return _check(lib.pyoci_bpf_prog_get_fd_by_id(prog_id))

@@ -260,3 +260,108 @@ int pyoci_exec(const char *path, char *const argv[], char *const envp[],
     execve(path, argv, envp);
     return fail(errno, "exec %s", path);
 }
+
+/* eBPF for the cgroup v2 device controller. The whole union bpf_attr is
+ * zeroed and passed: some kernels (6.17+) write BPF_PROG_QUERY fields past
+ * the ones a caller asked for. */
+#include <linux/bpf.h>
+
+static long bpf_call(int cmd, union bpf_attr *attr)
+{
+    long rc;
+    int tries = 0;
+
+    do {
+        rc = syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+        /* The verifier may be interrupted by a signal (EAGAIN). */
+    } while (rc < 0 && errno == EAGAIN && cmd == BPF_PROG_LOAD && ++tries < 30);
+    return rc;
+}
+
+int pyoci_bpf_cgroup_device_load(const void *insns, uint32_t insn_cnt,
+                                 const char *license, char *log,
+                                 uint32_t log_size)
+{
+    union bpf_attr attr;
+    long fd;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insn_cnt = insn_cnt;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.license = (uint64_t)(uintptr_t)license;
+    if (log != NULL && log_size > 0) {
+        log[0] = '\0';
+        attr.log_level = 1;
+        attr.log_size = log_size;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+    }
+    fd = bpf_call(BPF_PROG_LOAD, &attr);
+    if (fd < 0)
+        return fail(errno, "bpf BPF_PROG_LOAD (cgroup device, %u insns)",
+                    insn_cnt);
+    return (int)fd;
+}
+
+int pyoci_bpf_cgroup_device_attach(int cgroup_fd, int prog_fd, int replace_fd)
+{
+    union bpf_attr attr;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    if (replace_fd >= 0) {
+        attr.attach_flags |= BPF_F_REPLACE;
+        attr.replace_bpf_fd = replace_fd;
+    }
+    if (bpf_call(BPF_PROG_ATTACH, &attr) < 0)
+        return fail(errno, "bpf BPF_PROG_ATTACH (cgroup device%s)",
+                    replace_fd >= 0 ? ", replace" : "");
+    return 0;
+}
+
+int pyoci_bpf_cgroup_device_detach(int cgroup_fd, int prog_fd)
+{
+    union bpf_attr attr;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    if (bpf_call(BPF_PROG_DETACH, &attr) < 0)
+        return fail(errno, "bpf BPF_PROG_DETACH (cgroup device)");
+    return 0;
+}
+
+int pyoci_bpf_cgroup_device_query(int cgroup_fd, uint32_t *prog_ids,
+                                  uint32_t *prog_cnt)
+{
+    union bpf_attr attr;
+    long rc;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.query.target_fd = cgroup_fd;
+    attr.query.attach_type = BPF_CGROUP_DEVICE;
+    attr.query.prog_ids = (uint64_t)(uintptr_t)prog_ids;
+    attr.query.prog_cnt = *prog_cnt;
+    rc = bpf_call(BPF_PROG_QUERY, &attr);
+    *prog_cnt = attr.query.prog_cnt;
+    if (rc < 0)
+        return fail(errno, "bpf BPF_PROG_QUERY (cgroup device)");
+    return 0;
+}
+
+int pyoci_bpf_prog_get_fd_by_id(uint32_t id)
+{
+    union bpf_attr attr;
+    long fd;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;
+    fd = bpf_call(BPF_PROG_GET_FD_BY_ID, &attr);
+    if (fd < 0)
+        return fail(errno, "bpf BPF_PROG_GET_FD_BY_ID %u", id);
+    return (int)fd;
+}

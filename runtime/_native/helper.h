@@ -46,3 +46,18 @@ int pyoci_mount_setattr(int dirfd, const char *path, unsigned int flags,
 int pyoci_exec(const char *path, char *const argv[], char *const envp[],
                int close_from_fd, const void *bpf, unsigned short bpf_len,
                unsigned int seccomp_flags);
+
+/* eBPF for the cgroup v2 device controller (BPF_PROG_TYPE_CGROUP_DEVICE).
+ * insns is an array of struct bpf_insn (8 bytes each); on a failed load the
+ * verifier log, when log_size > 0, is left NUL-terminated in log. The load
+ * returns the program fd (close-on-exec). attach uses BPF_F_ALLOW_MULTI, plus
+ * BPF_F_REPLACE of replace_fd when replace_fd >= 0. query fills at most
+ * *prog_cnt program ids and sets *prog_cnt to the number attached. */
+int pyoci_bpf_cgroup_device_load(const void *insns, uint32_t insn_cnt,
+                                 const char *license, char *log,
+                                 uint32_t log_size);
+int pyoci_bpf_cgroup_device_attach(int cgroup_fd, int prog_fd, int replace_fd);
+int pyoci_bpf_cgroup_device_detach(int cgroup_fd, int prog_fd);
+int pyoci_bpf_cgroup_device_query(int cgroup_fd, uint32_t *prog_ids,
+                                  uint32_t *prog_cnt);
+int pyoci_bpf_prog_get_fd_by_id(uint32_t id);
