@@ -52,6 +52,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
+PR_SET_NAME = 15
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
@@ -224,3 +225,10 @@ def bpf_cgroup_device_query(cgroup_fd):
 
 def bpf_prog_get_fd_by_id(prog_id):
     return _check(lib.pyoci_bpf_prog_get_fd_by_id(prog_id))
+
+
+def set_process_name(name):
+    """PR_SET_NAME: what ps shows. Unlike a write to /proc/self/comm it
+    works once the process is no longer dumpable."""
+    buffer = ffi.new("char[]", os.fsencode(name)[:15])
+    prctl(PR_SET_NAME, int(ffi.cast("uintptr_t", buffer)))

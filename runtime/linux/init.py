@@ -88,11 +88,19 @@ class InitSpec:
 
 
 def _send(sock, message):
-    sock.send(json.dumps(message, separators=(",", ":")).encode())
+    try:
+        sock.send(json.dumps(message, separators=(",", ":")).encode())
+    except OSError:
+        # The peer is gone; it may have said why before it went.
+        _receive(sock, message["type"], "peer")
+        raise
 
 
 def _receive(sock, expected, who):
-    data = sock.recv(_MESSAGE_LIMIT)
+    try:
+        data = sock.recv(_MESSAGE_LIMIT)
+    except ConnectionResetError:
+        data = b""
     if not data:
         raise SyscallError("container init (%s) exited during create" % who,
                            errno.EPIPE)
@@ -215,12 +223,6 @@ def _report(sock, error):
         os.write(2, ("pyoci: %s\n" % message).encode(errors="replace"))
 
 
-def _set_process_name(name):
-    """So that ps shows what each helper process is."""
-    with open("/proc/self/comm", "w") as f:
-        f.write(name)
-
-
 def _die_with_parent(parent_pid):
     """SIGKILL when the parent goes; set again after each credential
     change, which clears it."""
@@ -248,7 +250,7 @@ def _stage1_main(sock, spec, parent_pid, init_sock):
     _close_inherited_fds({sock.fileno(), init_sock.fileno(), spec.fifo_fd,
                           *spec.plan.joined.values(),
                           *range(3, 3 + spec.preserve_fds)})
-    _set_process_name("pyoci:[1]")
+    n.set_process_name("pyoci:[1]")
     plan = spec.plan
     plan.join_all()
     plan.close()
@@ -291,7 +293,7 @@ def _become_namespace_root():
 
 def _init_main(sock, spec, stage1_pid):
     _die_with_parent(stage1_pid)
-    _set_process_name("pyoci:[init]")
+    n.set_process_name("pyoci:[init]")
     for signum in _PYTHON_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     config = spec.config

@@ -98,6 +98,7 @@ class Credentials:
     anything changes so that errors surface early."""
 
     def __init__(self, process, warnings):
+        self.warnings = warnings
         user = process.get("user", {})
         self.uid = user.get("uid", 0)
         self.gid = user.get("gid", 0)
@@ -129,9 +130,16 @@ class Credentials:
             n.prctl(n.PR_SET_KEEPCAPS, 0)
             n.capset(caps["effective"], caps["permitted"], caps["inheritable"])
             n.prctl(n.PR_CAP_AMBIENT, n.PR_CAP_AMBIENT_CLEAR_ALL)
+            # The kernel takes an ambient capability only when it is also
+            # permitted and inheritable; runc skips the others, and so do we
+            # (runc's own `spec` asks for ambient caps it cannot have).
+            raisable = caps["ambient"] & caps["permitted"] & caps["inheritable"]
             for bit in range(self.last_cap + 1):
-                if caps["ambient"] & (1 << bit):
+                if raisable & (1 << bit):
                     n.prctl(n.PR_CAP_AMBIENT, n.PR_CAP_AMBIENT_RAISE, bit)
+            if caps["ambient"] & ~raisable:
+                self.warnings.append("ambient capabilities that are not both "
+                                     "permitted and inheritable were not raised")
         if self.no_new_privileges:
             n.prctl(n.PR_SET_NO_NEW_PRIVS, 1)
         if self.umask is not None:
@@ -173,6 +181,13 @@ def environment_path(env):
     return DEFAULT_PATH
 
 
+def go_strerror(code):
+    """errno text as Go (and so runc) spells it, lower case: callers match
+    "no such file or directory" and "permission denied" literally."""
+    text = os.strerror(code)
+    return text[:1].lower() + text[1:]
+
+
 def find_executable(name, env):
     """Resolve args[0] the way runc (Go's exec.LookPath) does, with its
     messages: callers map "executable file not found" / "no such file or
@@ -181,7 +196,8 @@ def find_executable(name, env):
         try:
             st = os.stat(name)
         except OSError as e:
-            raise SyscallError('exec: "%s": stat %s: %s' % (name, name, e.strerror),
+            raise SyscallError('exec: "%s": stat %s: %s' % (name, name,
+                                                             go_strerror(e.errno)),
                                e.errno) from None
         if stat.S_ISDIR(st.st_mode) or not os.access(name, os.X_OK):
             raise SyscallError('exec: "%s": permission denied' % name, errno.EACCES)

@@ -1,0 +1,171 @@
+"""Real containers for tests: a busybox rootfs, bundles, the runtimes under
+test (pyoci and runc, driven through their command lines), and a check that
+the host keeps nothing after each test."""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pyoci.spec.defaults import default_config
+
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+PYOCI = str(Path(sys.executable).with_name("pyoci"))
+RUNC = shutil.which("runc")
+
+
+def make_rootfs(path):
+    """A rootfs of one static busybox plus a link per applet, and the
+    files a test user needs."""
+    path = Path(path)
+    for directory in ("bin", "proc", "sys", "dev", "etc", "tmp", "root", "home/user"):
+        (path / directory).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, path / "bin" / "busybox")
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    for applet in applets:
+        link = path / "bin" / applet
+        if not link.exists():
+            link.symlink_to("busybox")
+    (path / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"
+        "nobody:x:65534:65534:nobody:/:/bin/sh\n")
+    (path / "etc" / "group").write_text("root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n")
+    (path / "tmp").chmod(0o1777)
+    return path
+
+
+class Runtime:
+    """One OCI runtime binary with a private state root."""
+
+    def __init__(self, name, argv, root):
+        self.name = name
+        self.argv = list(argv)
+        self.root = str(root)
+
+    def __repr__(self):
+        return self.name
+
+    def command(self, *args):
+        return self.argv + ["--root", self.root] + [str(a) for a in args]
+
+    def __call__(self, *args, check=True, timeout=60, **kwargs):
+        """Run one command. Its output goes to files, not pipes: after
+        `create` the container holds the stdio it was given, so a pipe
+        would not see end-of-file until the container exits."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            completed = subprocess.run(self.command(*args), timeout=timeout,
+                                       stdout=out, stderr=err, **kwargs)
+            out.seek(0)
+            err.seek(0)
+            result = subprocess.CompletedProcess(
+                completed.args, completed.returncode,
+                out.read().decode(errors="replace"),
+                err.read().decode(errors="replace"))
+        if check and result.returncode != 0:
+            raise AssertionError("%s %s failed (%d):\nstdout: %s\nstderr: %s" % (
+                self.name, " ".join(map(str, args)), result.returncode,
+                result.stdout, result.stderr))
+        return result
+
+    def state(self, container_id):
+        return json.loads(self("state", container_id).stdout)
+
+    def status(self, container_id):
+        return self.state(container_id)["status"]
+
+
+class Bundle:
+    """A bundle directory whose config starts as `pyoci spec` (= `runc
+    spec`) with the shared busybox rootfs."""
+
+    def __init__(self, path, rootfs):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.config = copy.deepcopy(default_config())
+        self.config["root"] = {"path": str(rootfs), "readonly": False}
+        self.config["process"]["terminal"] = False
+        self.config["hostname"] = "pyoci-test"
+
+    @property
+    def linux(self):
+        return self.config["linux"]
+
+    @property
+    def process(self):
+        return self.config["process"]
+
+    def args(self, *argv):
+        self.config["process"]["args"] = list(argv)
+        return self
+
+    def shell(self, script):
+        return self.args("sh", "-c", script)
+
+    def namespace(self, kind, path=None):
+        entry = {"type": kind}
+        if path:
+            entry["path"] = path
+        namespaces = [ns for ns in self.linux["namespaces"] if ns["type"] != kind]
+        self.linux["namespaces"] = namespaces + [entry]
+
+    def without_namespace(self, kind):
+        self.linux["namespaces"] = [ns for ns in self.linux["namespaces"]
+                                    if ns["type"] != kind]
+
+    def write(self):
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=1))
+        return self.path
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+# -- what the host keeps ------------------------------------------------------
+
+def mount_table():
+    with open("/proc/self/mountinfo") as f:
+        return sorted(" ".join(line.split()[3:5]) for line in f)
+
+
+def processes_with(marker):
+    """Processes whose command line or environment names `marker` (the
+    container ids and bundles of one test all contain it)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append("%s %s" % (pid, cmdline))
+    return found
+
+
+def cgroups_named(marker):
+    found = []
+    for base in Path("/sys/fs/cgroup").iterdir():
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, _ in os.walk(base):
+            for name in dirnames:
+                if marker in name:
+                    found.append(os.path.join(dirpath, name))
+            if dirpath.count("/") > 8:
+                dirnames[:] = []
+    return found
