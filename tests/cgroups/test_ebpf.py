@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from pyoci.runtime.linux.cgroups import devices, ebpf
+from pyoci.runtime.linux.cgroups import base, devices, ebpf
 
 NAMES = {0x61: "LdXMemW", 0x54: "AndImm32", 0x74: "RShImm32", 0xb4: "MovImm32",
          0xbc: "MovReg32", 0x55: "JNEImm", 0x5d: "JNEReg", 0x56: "JNEImm32",
@@ -189,7 +189,7 @@ def test_big_device_numbers_use_32_bit_compares():
 
 def test_skippable_errors_like_runc():
     assert ebpf.can_skip_error([("c", 1, 3, "rwm", True)])
-    if not ebpf._in_user_namespace():
+    if not base.in_user_namespace():
         assert not ebpf.can_skip_error([("a", -1, -1, "rwm", False)])
         assert not ebpf.can_skip_error([("c", 1, 3, "r", True)])
 

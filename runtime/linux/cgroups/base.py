@@ -180,6 +180,16 @@ def write_pid(fs, directory, pid):
             time.sleep(0.03)
 
 
+def in_user_namespace():
+    """True when this process runs in a user namespace (not the initial
+    one): device cgroups are then out of reach, as runc assumes."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
 # -- parsing cgroup files ----------------------------------------------------------
 
 def parse_uint(text):

@@ -17,7 +17,7 @@ import struct
 import sys
 
 from pyoci.runtime.errors import PyociError, SyscallError
-from pyoci.runtime.linux.cgroups import devices
+from pyoci.runtime.linux.cgroups import base, devices
 
 LICENSE = "Apache"
 
@@ -113,17 +113,9 @@ def can_skip_error(rules):
     """runc's rule (after crun): a load failure may be ignored in a user
     namespace, or when every rule is an allow of rwm (the filter would only
     restrict what is already open)."""
-    if _in_user_namespace():
+    if base.in_user_namespace():
         return True
     return all(allow and access == "rwm" for _, _, _, access, allow in rules)
-
-
-def _in_user_namespace():
-    try:
-        with open("/proc/self/uid_map") as f:
-            return f.read().split() != ["0", "0", "4294967295"]
-    except OSError:
-        return False
 
 
 def attach(dir_fd, insns):

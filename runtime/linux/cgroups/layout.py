@@ -11,7 +11,6 @@ Path rules (runc's, see the package docstring for the whole story) live in
 `inner_path` and `Layout.resolve`."""
 import errno
 import os
-import re
 
 from pyoci.runtime.errors import InvalidSpec, SyscallError
 
@@ -123,11 +122,21 @@ def _join_below(base, rel):
 
 # -- mountinfo -----------------------------------------------------------------
 
-_ESCAPE = re.compile(r"\\([0-7]{3})")
-
-
 def _unescape(field):
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+    """mountinfo writes space, tab, newline and backslash as \\ooo."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        octal = field[i + 1:i + 4]
+        if field[i] == "\\" and len(octal) == 3 and all(c in "01234567"
+                                                       for c in octal):
+            out.append(chr(int(octal, 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def parse_mountinfo(text):

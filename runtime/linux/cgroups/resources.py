@@ -6,12 +6,23 @@ Zero values mean "leave unset" (Docker sends `cpu.shares: 0`,
 setting in runc too (cpu.burst, cpu.idle, throttle rates). Kernel memory
 limits are ignored, as runc ignores them (the kernel dropped them)."""
 import math
-import re
 
 from pyoci.runtime.errors import InvalidSpec
 
-_PAGESIZE = re.compile(r"^[0-9]+[KMGTPE]?B$")
-_NO_SPACE = re.compile(r"^[^\s/]+$")
+
+def _is_pagesize(size):
+    """"2MB", "1GB", "64KB": digits, an optional unit, then "B"."""
+    if not isinstance(size, str) or not size.endswith("B"):
+        return False
+    digits = size[:-2] if size[-2:-1] in ("K", "M", "G", "T", "P", "E") \
+        else size[:-1]
+    return digits.isdigit() and digits.isascii()
+
+
+def _is_name(name):
+    """An interface or device name: no whitespace, no slash."""
+    return (isinstance(name, str) and bool(name)
+            and not any(c.isspace() or c in "/\0" for c in name))
 
 
 class Resources:
@@ -174,7 +185,7 @@ def parse(resources):
     hugepages = resources.get("hugepageLimits") or []
     for i, h in enumerate(hugepages):
         size = h.get("pageSize")
-        if not isinstance(size, str) or not _PAGESIZE.match(size):
+        if not _is_pagesize(size):
             raise InvalidSpec("linux.resources.hugepageLimits[%d].pageSize: "
                               "invalid page size %r" % (i, size))
         r.hugetlb.append((size, _get(h, "limit", "hugepageLimits[%d]" % i, 0)))
@@ -183,14 +194,14 @@ def parse(resources):
     r.net_cls_classid = _get(net, "classID", "network", 0, (1 << 32) - 1)
     for i, p in enumerate(_list(net, "priorities", "network")):
         name = p.get("name")
-        if not isinstance(name, str) or not _NO_SPACE.match(name):
+        if not _is_name(name):
             raise InvalidSpec("linux.resources.network.priorities[%d].name: "
                               "invalid interface name %r" % (i, name))
         r.net_prio.append((name, _get(p, "priority", "network.priorities[%d]"
                                       % i, 0)))
 
     for device, limits in (resources.get("rdma") or {}).items():
-        if not _NO_SPACE.match(device):
+        if not _is_name(device):
             raise InvalidSpec("linux.resources.rdma: invalid device %r" % device)
         where = "rdma." + device
         handles, objects = limits.get("hcaHandles"), limits.get("hcaObjects")
@@ -214,13 +225,10 @@ def parse(resources):
     return r
 
 
-_CPULIST = re.compile(r"^[0-9,\- ]*$")
-
-
 def _cpulist(value, where):
     if value is None:
         return ""
-    if not isinstance(value, str) or not _CPULIST.match(value):
+    if not isinstance(value, str) or any(c not in "0123456789,- " for c in value):
         raise InvalidSpec("linux.resources.%s: invalid list %r" % (where, value))
     return value.strip()
 

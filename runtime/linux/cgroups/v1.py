@@ -279,8 +279,7 @@ def set_devices(fs, d, rules):
         # runc: the devices cgroup is a hard requirement for security
         raise PyociError("the devices cgroup controller is not mounted: "
                          "refusing to run without device restrictions")
-    from pyoci.runtime.linux.cgroups import ebpf
-    if ebpf._in_user_namespace():
+    if base.in_user_namespace():
         return
     current = _devices.parse_list(fs.read(d, "devices.list"))
     target = _devices.build(rules)
