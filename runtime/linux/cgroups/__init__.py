@@ -23,6 +23,20 @@ Calling it (what the lifecycle does)::
     mgr.add_process(pid)                             # exec
     cgroups.features()                               # features: linux.cgroup
 
+Also: mgr.paths() (controller -> directory; "" is the cgroup2 one),
+mgr.exists(), mgr.oom_kill_count(), mgr.warnings (e.g. "kernel memory
+settings are ignored"), mgr.mode ("v1", "v2", "hybrid"). apply() takes the
+linux.devices array as an optional second argument (runc drops a default
+allow rule whose device config.json lists itself). update() changes only
+what its dict names (devices only when it has "devices").
+
+The record (to_record, JSON-safe): {"version": 1, "mode", "systemd",
+"paths" {controller: dir}, "mounts" {controller: mount point}, "unified"
+(cgroup2 dir or null), "unified_mount", "created" [dirs create() made,
+outermost first]}. Take it *after* create(): a record without "created"
+(null) still works, destroy() then removes the leaf directories only (what
+runc does) and leaves parents such as /docker in place.
+
 Errors are pyoci errors: SyscallError (with errno) when the kernel says no,
 InvalidSpec for a bad cgroupsPath or resources, PyociError otherwise.
 
