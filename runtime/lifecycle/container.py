@@ -139,7 +139,7 @@ class Container:
         """Create the container and leave its init waiting for start.
         Raises PyociError; on any failure nothing of the container remains."""
         from pyoci.spec.load import load_config
-        from pyoci.spec.validate import check_config
+        from pyoci.spec.validate import check_config, config_warnings
 
         check_id(container_id)
         bundle = os.path.abspath(bundle)
@@ -152,6 +152,8 @@ class Container:
         try:
             container._create(config, bundle, pid_file, no_pivot,
                               preserve_fds, systemd_cgroup, subreaper)
+            container.warnings = [str(w) for w in config_warnings(config)] \
+                + container.warnings
         finally:
             os.close(lock)
         return container
@@ -191,9 +193,13 @@ class Container:
             linux = config.get("linux", {})
             cgroup = cgroups.open_manager(linux.get("cgroupsPath"), self.id,
                                           systemd=systemd_cgroup)
+            # On disk before anything is made, so that `delete` after a
+            # SIGKILL mid-create still finds the cgroup (leaf directories).
             record["cgroup"] = cgroup.to_record()
+            self.store.write(self.id, record)
             cgroup.create()
-            cgroup.apply(linux.get("resources") or {})
+            record["cgroup"] = cgroup.to_record()
+            cgroup.apply(linux.get("resources") or {}, linux.get("devices"))
             cgroup.add_process(init_pid)
             _write_oom_score_adj(init_pid, config["process"].get("oomScoreAdj"))
             launcher.release()
@@ -207,7 +213,7 @@ class Container:
             record["phase"] = CREATED
             self.store.write(self.id, record)
             launcher.commit()
-            self.warnings = launcher.warnings
+            self.warnings = list(launcher.warnings) + cgroup.warnings
         except BaseException:
             if fifo_fd >= 0:
                 os.close(fifo_fd)

@@ -37,11 +37,13 @@ def test_configured_mounts_with_their_options(runtime, bundle, cid, tmp_path):
     bundle.config["mounts"] += [
         {"destination": "/data", "type": "bind", "source": str(shared),
          "options": ["rbind", "ro", "nosuid", "nodev"]},
-        {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+        # A destination new to the shared rootfs: runc 1.1 gives a tmpfs
+        # the mode of a directory already there, whatever mode= says.
+        {"destination": "/scratch-" + cid, "type": "tmpfs", "source": "tmpfs",
          "options": ["size=1m", "mode=700", "noexec"]},
     ]
     bundle.shell("cat /proc/self/mountinfo; cat /data/file; "
-                 "touch /data/x 2>/dev/null && echo WROTE; stat -c %a /scratch")
+                 "touch /data/x 2>/dev/null && echo WROTE; stat -c %a /scratch-" + cid)
     out = run(runtime, bundle, cid).stdout.splitlines()
     mounts = {}
     for line in out:
@@ -52,14 +54,14 @@ def test_configured_mounts_with_their_options(runtime, bundle, cid, tmp_path):
                                  fields[sep + 1], set(fields[sep + 3].split(",")))
     expected = {"/proc": "proc", "/dev": "tmpfs", "/dev/pts": "devpts",
                 "/dev/shm": "tmpfs", "/dev/mqueue": "mqueue", "/sys": "sysfs",
-                "/scratch": "tmpfs"}
+                "/scratch-" + cid: "tmpfs"}
     for destination, fstype in expected.items():
         assert mounts[destination][1] == fstype, destination
     assert {"nosuid", "nodev", "noexec"} <= mounts["/dev/shm"][0]
     assert "ro" in mounts["/sys"][0]
     assert {"ro", "nosuid", "nodev"} <= mounts["/data"][0]
-    assert "noexec" in mounts["/scratch"][0]
-    assert {"size=1024k", "mode=700"} <= mounts["/scratch"][2]
+    assert "noexec" in mounts["/scratch-" + cid][0]
+    assert {"size=1024k", "mode=700"} <= mounts["/scratch-" + cid][2]
     assert "from host" in out
     assert "WROTE" not in out
     assert out[-1] == "700"
