@@ -12,6 +12,7 @@ import errno
 import os
 import select
 import signal
+import time
 
 from pyoci.runtime import SPEC_VERSION
 from pyoci.runtime.errors import (HookFailed, NotFound, PyociError,
@@ -247,6 +248,7 @@ class Container:
             finally:
                 os.close(fd)
             os.unlink(fifo)
+            self._wait_for_exec()
             try:
                 run_hooks(self._hooks("poststart"), "poststart",
                           self._hook_state(RUNNING))
@@ -256,6 +258,16 @@ class Container:
                 raise
         finally:
             os.close(lock)
+
+    def _wait_for_exec(self):
+        """poststart hooks run after the user's program is executed
+        (runtime-spec), so wait until the init has run its startContainer
+        hooks and executed it, or died trying."""
+        pid, start_time = self.record["pid"], self.record["pid_start"]
+        delay = 0.0005
+        while procfs.still_in_runtime(pid, start_time):
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
     def kill(self, sig=signal.SIGTERM, all_processes=False):
         sig = parse_signal(sig)

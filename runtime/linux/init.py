@@ -48,7 +48,7 @@ import sys
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import InvalidSpec, PyociError, SyscallError
 from pyoci.runtime.linux import hooks as hook_runner
-from pyoci.runtime.linux import namespaces, process as proc
+from pyoci.runtime.linux import namespaces, procfs, process as proc
 from pyoci.runtime.linux.rootfs import Rootfs, describe
 
 _MESSAGE_LIMIT = 1 << 16
@@ -293,7 +293,7 @@ def _become_namespace_root():
 
 def _init_main(sock, spec, stage1_pid):
     _die_with_parent(stage1_pid)
-    n.set_process_name("pyoci:[init]")
+    n.set_process_name(procfs.INIT_NAME)
     for signum in _PYTHON_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     config = spec.config

@@ -2,6 +2,11 @@
 status."""
 import os
 
+# The command name the container's init carries from the moment it enters
+# the container until it executes the user's program (then the kernel sets
+# the program's name): the evidence `start` waits on.
+INIT_NAME = "pyoci:[init]"
+
 
 def start_time(pid):
     """The process's start time in clock ticks since boot (field 22 of
@@ -32,3 +37,14 @@ def is_alive(pid, recorded_start_time):
 def last_capability():
     with open("/proc/sys/kernel/cap_last_cap") as f:
         return int(f.read())
+
+
+def still_in_runtime(pid, recorded_start_time):
+    """True while the recorded process lives and has not yet executed the
+    user's program (it still carries INIT_NAME)."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            name = f.read().rstrip("\n")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return name == INIT_NAME and is_alive(pid, recorded_start_time)
