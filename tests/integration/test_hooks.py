@@ -82,7 +82,8 @@ def test_order_side_and_state_of_every_hook(runtime, bundle, cid, hook_log):
         elif phase != "poststop":
             assert state["pid"] == pid, phase
     statuses = {phase: state["status"] for phase, _, state in seen}
-    assert statuses["poststart"] == "running"
+    # runc 1.1.5 runs poststart at create (see above), so it says created.
+    assert statuses["poststart"] == ("created" if runtime.name == "runc" else "running")
     assert statuses["poststop"] == "stopped"
 
 
