@@ -233,10 +233,11 @@ def test_unified_is_refused_on_v1(tree):
         mgr.update({"unified": {"memory.high": "100"}})
 
 
-def test_docker_devices_in_runcs_order(tree):
-    """Docker's rules: deny all, then allow some; runc appends its default
-    allow-list. From an allow-all cgroup: "a" to devices.deny first, then
-    the allow rules sorted by (major, minor, type)."""
+def test_docker_devices_in_listed_order(tree):
+    """Docker's rules: deny all, then allow some; runc's default allow-list
+    is appended. From an allow-all cgroup: "a" to devices.deny first, then
+    the allow rules in the order listed (config.json's, then the defaults),
+    which is how devices.list shows them."""
     mgr, fs, tmp = tree
     mgr.apply({"devices": [{"allow": False, "access": "rwm"},
                            {"allow": True, "type": "c", "major": 4,
@@ -245,12 +246,13 @@ def test_docker_devices_in_runcs_order(tree):
               if n in ("devices.allow", "devices.deny")]
     assert writes[0] == ("devices.deny", "a *:* rwm")
     assert writes[1:] == [
-        ("devices.allow", "b *:* m"), ("devices.allow", "c *:* m"),
-        ("devices.allow", "c 1:3 rwm"), ("devices.allow", "c 1:5 rwm"),
-        ("devices.allow", "c 1:7 rwm"), ("devices.allow", "c 1:8 rwm"),
-        ("devices.allow", "c 1:9 rwm"), ("devices.allow", "c 4:64 rw"),
-        ("devices.allow", "c 5:0 rwm"), ("devices.allow", "c 5:2 rwm"),
-        ("devices.allow", "c 10:200 rwm"), ("devices.allow", "c 136:* rwm")]
+        ("devices.allow", "c 4:64 rw"),
+        ("devices.allow", "c *:* m"), ("devices.allow", "b *:* m"),
+        ("devices.allow", "c 1:3 rwm"), ("devices.allow", "c 1:8 rwm"),
+        ("devices.allow", "c 1:7 rwm"), ("devices.allow", "c 5:0 rwm"),
+        ("devices.allow", "c 1:5 rwm"), ("devices.allow", "c 1:9 rwm"),
+        ("devices.allow", "c 136:* rwm"), ("devices.allow", "c 5:2 rwm"),
+        ("devices.allow", "c 10:200 rwm")]
     listed = fs.content(tmp / "devices/docker/ID", "devices.list")
     assert "c 4:64 rw" in listed and "a *:* rwm" not in listed
 

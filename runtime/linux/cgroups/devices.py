@@ -135,8 +135,13 @@ class Emulator:
         return sorted(self.rules.items(),
                       key=lambda item: (item[0][1], item[0][2], item[0][0]))
 
-    def transition(self, target):
-        """The rules to write to go from self to target (runc's order)."""
+    def transition(self, target, listed_order=True):
+        """The rules to write to go from self to target. The permissions
+        gained come in the order their rules came (config.json's, then the
+        defaults): v1 lists exceptions in the order written, and the runtime
+        MUST apply entries in the listed order (config-linux.md; runtime-tools
+        linux_cgroups_devices reads devices.list back). Without
+        listed_order, sorted as runc's emulator does."""
         out = []
         old = self.rules
         if self.default_allow or self.default_allow != target.default_allow:
@@ -147,7 +152,8 @@ class Emulator:
             dropped = _perms(set(access) - set(target.rules.get(meta, "")))
             if dropped:
                 out.append(meta + (dropped, target.default_allow))
-        for meta, access in target.ordered():
+        for meta, access in (target.rules.items() if listed_order
+                             else target.ordered()):
             gained = _perms(set(access) - set(old.get(meta, "")))
             if gained:
                 out.append(meta + (gained, not target.default_allow))
@@ -155,7 +161,7 @@ class Emulator:
 
     def clean_rules(self):
         """The rule list that builds this state from a deny-all cgroup."""
-        return Emulator(False).transition(self)
+        return Emulator(False).transition(self, listed_order=False)
 
 
 def build(rules):
