@@ -174,6 +174,10 @@ class Container:
             "config": config, "pid": 0, "pid_start": None, "cgroup": None,
             "systemd_cgroup": systemd_cgroup,
         }
+        if not any(ns.get("type") == "mount"
+                   for ns in config.get("linux", {}).get("namespaces", ())):
+            from pyoci.runtime.linux.rootfs import mounts_at
+            record["host_rootfs_mounts"] = mounts_at(rootfs)
         self.store.write(self.id, record)
         launcher = cgroup = None
         fifo_fd = -1
@@ -205,7 +209,9 @@ class Container:
             _write_oom_score_adj(init_pid, config["process"].get("oomScoreAdj"))
             launcher.release()
             hooks = config.get("hooks") or {}
-            state = self._hook_state(CREATING)
+            # The process exists and waits for start: the status these hooks
+            # read is "created" (runtime-tools hooks_stdin requires it).
+            state = self._hook_state(CREATED)
             run_hooks(hooks.get("prestart"), "prestart", state)
             run_hooks(hooks.get("createRuntime"), "createRuntime", state)
             launcher.finish()
@@ -366,6 +372,10 @@ class Container:
         failure is only a warning (runtime-spec lifecycle step 13)."""
         if cgroup is not None:
             cgroup.destroy()
+        record = self.record or {}
+        if "host_rootfs_mounts" in record:
+            from pyoci.runtime.linux.rootfs import detach_host_rootfs
+            detach_host_rootfs(record["rootfs"], record["host_rootfs_mounts"])
         hooks = self._hooks("poststop") if run_poststop else None
         state = self._hook_state(STOPPED) if hooks else None
         self.store.remove(self.id)

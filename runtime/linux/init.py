@@ -46,7 +46,7 @@ import struct
 import sys
 
 from pyoci.runtime import _native as n
-from pyoci.runtime.errors import InvalidSpec, PyociError, SyscallError
+from pyoci.runtime.errors import PyociError, SyscallError
 from pyoci.runtime.linux import hooks as hook_runner
 from pyoci.runtime.linux import namespaces, procfs, process as proc
 from pyoci.runtime.linux.rootfs import Rootfs, describe
@@ -74,11 +74,6 @@ class InitSpec:
         self.preserve_fds = preserve_fds
         linux = config.get("linux", {})
         self.plan = namespaces.NamespacePlan(linux.get("namespaces", ()))
-        if not self.plan.has("mount"):
-            self.plan.close()
-            raise InvalidSpec("invalid config.json", [
-                "linux.namespaces: pyoci needs a mount namespace to set up "
-                "the rootfs (add {\"type\": \"mount\"})"])
 
     def state(self, status, pid):
         return {"ociVersion": self.config.get("ociVersion", "1.3.0"),
@@ -307,7 +302,8 @@ def _init_main(sock, spec, stage1_pid):
 
     rootfs = Rootfs(spec.rootfs, spec.bundle, config,
                     new_user_ns="user" in plan.created,
-                    new_cgroup_ns="cgroup" in plan.created)
+                    new_cgroup_ns="cgroup" in plan.created,
+                    host_mount_ns=not plan.has("mount"))
     rootfs.prepare()
     rootfs.mount_all()
     rootfs.create_devices()
@@ -368,8 +364,9 @@ def _wait_for_start(fifo_fd):
 def _set_names(config, plan):
     hostname = config.get("hostname")
     domainname = config.get("domainname")
-    if (hostname or domainname) and "uts" not in plan.created:
-        raise SyscallError("cannot set hostname or domainname without a new "
+    # A joined uts namespace (a path) takes the names too, as with runc.
+    if (hostname or domainname) and not plan.has("uts"):
+        raise SyscallError("cannot set hostname or domainname without a "
                            "uts namespace", errno.EINVAL)
     if hostname:
         n.sethostname(hostname)

@@ -30,8 +30,10 @@ class NamespacePlan:
     def __init__(self, namespaces):
         self.created = set()
         self.joined = {}
+        self.kinds = set()   # created or joined; kept after close()
         for index, ns in enumerate(namespaces):
             kind = ns["type"]
+            self.kinds.add(kind)
             path = ns.get("path")
             if not path:
                 self.created.add(kind)
@@ -46,7 +48,7 @@ class NamespacePlan:
             self.joined[kind] = fd
 
     def has(self, kind):
-        return kind in self.created or kind in self.joined
+        return kind in self.kinds
 
     def flags(self, kinds):
         result = 0

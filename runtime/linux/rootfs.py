@@ -139,13 +139,18 @@ class Rootfs:
     """Builds the rootfs of one container, in the container's mount
     namespace, in the order runc does."""
 
-    def __init__(self, rootfs, bundle, config, new_user_ns, new_cgroup_ns):
+    def __init__(self, rootfs, bundle, config, new_user_ns, new_cgroup_ns,
+                 host_mount_ns=False):
         self.rootfs = rootfs
         self.bundle = bundle
         self.config = config
         self.linux = config.get("linux", {})
         self.new_user_ns = new_user_ns
         self.new_cgroup_ns = new_cgroup_ns
+        # No mount namespace in the config: the mounts are made in the
+        # host's, all under one private bind of the rootfs that delete
+        # detaches (detach_host_rootfs), and the root is entered by chroot.
+        self.host_mount_ns = host_mount_ns
         self.root_fd = -1
 
     # -- path resolution inside the rootfs ---------------------------------
@@ -192,6 +197,16 @@ class Rootfs:
         mount point of its own so that pivot_root accepts it."""
         propagation = PROPAGATION_FLAGS.get(self.linux.get("rootfsPropagation"),
                                             n.MS_SLAVE | n.MS_REC)
+        if self.host_mount_ns:
+            n.mount(self.rootfs, self.rootfs, None, n.MS_BIND | n.MS_REC)
+            n.mount(None, self.rootfs, None, n.MS_PRIVATE | n.MS_REC)
+            self.root_fd = os.open(self.rootfs, os.O_PATH | os.O_DIRECTORY
+                                   | os.O_CLOEXEC)
+            return
+        if propagation & n.MS_UNBINDABLE:
+            # An unbindable tree cannot give the rootfs bind below: private
+            # now, unbindable once the root is in place (finish_propagation).
+            propagation = n.MS_PRIVATE
         n.mount(None, "/", None, propagation | n.MS_REC)
         self._make_parent_mount_private()
         n.mount(self.rootfs, self.rootfs, None, n.MS_BIND | n.MS_REC)
@@ -412,7 +427,9 @@ class Rootfs:
 
     def pivot(self, no_pivot):
         os.chdir(self.rootfs)
-        if no_pivot:
+        if self.host_mount_ns:
+            os.chroot(".")
+        elif no_pivot:
             n.mount(self.rootfs, "/", None, n.MS_MOVE)
             os.chroot(".")
         else:
@@ -429,6 +446,15 @@ class Rootfs:
         os.chdir("/")
         os.close(self.root_fd)
         self.root_fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def _root_propagation(self):
+        """rootfsPropagation for the container's own root mount, last (an
+        unbindable root would refuse the binds of readonlyPaths). The bind
+        made in prepare() took the propagation of its private parent, and
+        unbindable could not be set before that bind."""
+        wanted = PROPAGATION_FLAGS.get(self.linux.get("rootfsPropagation"))
+        if wanted is not None:
+            n.mount(None, "/", None, wanted | n.MS_REC)
 
     # -- after pivot_root --------------------------------------------------
 
@@ -494,10 +520,24 @@ class Rootfs:
                 os.close(fd)
 
     def finish(self):
+        self._root_propagation()
         if self.config.get("root", {}).get("readonly"):
             remount("/", n.MS_RDONLY)
         os.close(self.root_fd)
         self.root_fd = -1
+
+
+def mounts_at(path):
+    """How many mounts are stacked on `path` in this mount namespace."""
+    return sum(1 for point, _ in _mountinfo_points() if point == path)
+
+
+def detach_host_rootfs(path, mounts_before):
+    """Undo the rootfs bind of a container without a mount namespace, and
+    with it every mount made under it; only if it is still there (a mount
+    on `path` that was there before create is not ours)."""
+    if mounts_at(path) > mounts_before:
+        n.umount2(path, n.MNT_DETACH)
 
 
 def _mountinfo():
