@@ -198,10 +198,15 @@ def test_joined_namespace_is_shared(runtime, bundle, cid, tmp_path, rootfs):
         second = Bundle(tmp_path / "second", rootfs)
         second.namespace("uts", "/proc/%d/ns/uts" % pid)
         second.namespace("network", "/proc/%d/ns/net" % pid)
-        second.config.pop("hostname")
+        # A hostname in the config is set in the joined namespace too
+        # (runtime-tools linux_ns_path), as runc does.
+        second.config["hostname"] = "second"
         second.shell("hostname; readlink /proc/self/ns/net")
         out = runtime("run", "--bundle", second.write(), cid + "-2").stdout.split()
-        assert out == ["first", os.readlink("/proc/%d/ns/net" % pid)]
+        assert out == ["second", os.readlink("/proc/%d/ns/net" % pid)]
+        seen = subprocess.run(["nsenter", "--uts=/proc/%d/ns/uts" % pid, "hostname"],
+                              capture_output=True, text=True, check=True).stdout
+        assert seen.strip() == "second"
     finally:
         runtime("delete", "--force", cid)
 

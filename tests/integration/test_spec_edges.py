@@ -1,13 +1,12 @@
 """Config corners the runtime-tools suite checks (linux_ns_itype,
-linux_ns_path, linux_rootfs_propagation, linux_cgroups_devices,
+linux_rootfs_propagation, linux_cgroups_devices,
 hooks_stdin), checked here on real containers without the suite."""
 import json
 import os
-import subprocess
 
 import pytest
 
-from pyoci.tests.integration.harness import Bundle, mount_table
+from pyoci.tests.integration.harness import mount_table
 
 pytestmark = pytest.mark.root
 
@@ -43,25 +42,6 @@ def test_no_mount_namespace_shares_the_hosts_and_delete_takes_the_mounts(
         for entry in reversed(leaked):
             os.system("umount -l '%s'" % entry.split()[1])
     assert mount_table() == before
-
-
-def test_hostname_in_a_uts_namespace_joined_by_path(runtime, bundle, cid, tmp_path, rootfs):
-    # linux_ns_path: the joined namespace takes the hostname.
-    bundle.config["hostname"] = "first"
-    bundle.args("sleep", "60")
-    runtime("create", "--bundle", bundle.write(), cid)
-    try:
-        pid = runtime.state(cid)["pid"]
-        second = Bundle(tmp_path / "second", rootfs)
-        second.namespace("uts", "/proc/%d/ns/uts" % pid)
-        second.config["hostname"] = "second"
-        second.args("true")
-        runtime("run", "--bundle", second.write(), cid + "-2")
-        seen = subprocess.run(["nsenter", "--uts=/proc/%d/ns/uts" % pid, "hostname"],
-                              capture_output=True, text=True, check=True).stdout
-        assert seen.strip() == "second"
-    finally:
-        runtime("delete", "--force", cid)
 
 
 def _may_mount(bundle):
