@@ -20,7 +20,7 @@ from pyoci.runtime.errors import (HookFailed, NotFound, PyociError,
 from pyoci.runtime.lifecycle.store import (EXEC_FIFO, Store, check_id,
                                            write_pid_file)
 from pyoci.runtime.linux import procfs
-from pyoci.runtime.linux.hooks import run_hooks
+from pyoci.runtime.linux.hooks import run_hooks, run_hooks_warning
 from pyoci.runtime.timestamps import rfc3339_now
 
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = (
@@ -380,10 +380,7 @@ class Container:
         state = self._hook_state(STOPPED) if hooks else None
         self.store.remove(self.id)
         if hooks:
-            try:
-                run_hooks(hooks, "poststop", state)
-            except HookFailed as e:
-                self.warnings = [str(e)]
+            self.warnings = run_hooks_warning(hooks, "poststop", state)
 
     # -- run ------------------------------------------------------------------
 

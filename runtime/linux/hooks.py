@@ -21,6 +21,20 @@ def run_hooks(hooks, phase, state):
         run_hook(hook, "%s[%d]" % (phase, index), payload)
 
 
+def run_hooks_warning(hooks, phase, state):
+    """Run every hook of a phase whose failure is only a warning (poststop:
+    'the remaining hooks and lifecycle continue as if the hook had
+    succeeded', runtime.md); return the failures' messages."""
+    payload = json.dumps(state, separators=(",", ":")).encode()
+    warnings = []
+    for index, hook in enumerate(hooks or ()):
+        try:
+            run_hook(hook, "%s[%d]" % (phase, index), payload)
+        except HookFailed as e:
+            warnings.append(str(e))
+    return warnings
+
+
 def run_hook(hook, name, payload):
     path = hook["path"]
     argv = hook.get("args") or [path]

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pyoci.tests.integration.harness import mount_table
+from pyoci.tests.integration.harness import mount_table, wait_for
 
 pytestmark = pytest.mark.root
 
@@ -122,3 +122,23 @@ def test_prestart_hooks_read_status_created(runtime, bundle, cid, tmp_path):
     statuses = [json.loads(line)["status"] for line in seen.read_text().splitlines() if line]
     # runc 1.1.5 says "creating"; runtime-tools hooks_stdin wants "created".
     assert statuses == ["creating" if runtime.name == "runc" else "created"] * 2
+
+
+def test_the_poststop_hooks_after_a_failing_one_still_run(runtime, bundle, cid, tmp_path):
+    # runtime.md step 13 (runtime-tools poststop_fail): a failing poststop
+    # hook is a warning, "the remaining hooks ... continue".
+    ran = tmp_path / "ran"
+    bundle.config["hooks"] = {"poststop": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]},
+        {"path": "/bin/sh", "args": ["sh", "-c", "echo second > %s" % ran]}]}
+    bundle.args("true")
+    runtime("create", "--bundle", bundle.write(), cid)
+    runtime("start", cid)
+    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    result = runtime("delete", cid)
+    if runtime.name == "runc":
+        # runc 1.1.5 stops at the first failing poststop hook.
+        assert not ran.exists()
+        return
+    assert ran.read_text() == "second\n"
+    assert "poststop[0]" in result.stderr
