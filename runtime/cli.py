@@ -15,7 +15,9 @@ _LONG_OPTIONS = {
     "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu",
     "bundle", "pid-file", "console-socket", "no-pivot", "no-new-keyring",
     "preserve-fds", "no-subreaper", "detach", "keep", "force", "all",
-    "format", "quiet", "help", "version",
+    "format", "quiet", "help", "version", "process", "tty", "env", "cwd",
+    "user", "additional-gids", "cap", "no-new-privs", "apparmor",
+    "process-label",
 }
 
 
@@ -114,6 +116,25 @@ def build_parser():
             sub.add_argument("--keep", action="store_true")
         container_id(sub)
 
+    sub = command("exec", cmd_exec, "run a process in a running container")
+    sub.add_argument("--process", "-p", help="a process JSON file")
+    sub.add_argument("--tty", "-t", action="store_true")
+    sub.add_argument("--env", "-e", action="append", default=[])
+    sub.add_argument("--cwd")
+    sub.add_argument("--user", "-u", help="uid[:gid]")
+    sub.add_argument("--additional-gids", "-g", action="append", type=int,
+                     default=[])
+    sub.add_argument("--cap", "-c", action="append", default=[])
+    sub.add_argument("--no-new-privs", action="store_true")
+    sub.add_argument("--apparmor")
+    sub.add_argument("--process-label")
+    sub.add_argument("--detach", "-d", action="store_true")
+    sub.add_argument("--pid-file")
+    sub.add_argument("--console-socket")
+    sub.add_argument("--preserve-fds", type=int, default=0)
+    container_id(sub)
+    sub.add_argument("argv", metavar="command", nargs=argparse.REMAINDER)
+
     container_id(command("start", cmd_start, "start a created container"))
     container_id(command("state", cmd_state, "print a container's state"))
 
@@ -150,27 +171,86 @@ def _container(args):
 
 def cmd_create(args, log):
     from pyoci.runtime.lifecycle.container import Container
-    _refuse_unsupported(args)
     container = Container.create(
         args.id, args.bundle, args.root, pid_file=args.pid_file,
         no_pivot=args.no_pivot, preserve_fds=args.preserve_fds,
-        systemd_cgroup=args.systemd_cgroup)
+        systemd_cgroup=args.systemd_cgroup, console_socket=args.console_socket,
+        no_new_keyring=args.no_new_keyring)
     log.warnings(container.warnings)
     return 0
 
 
 def cmd_run(args, log):
     from pyoci.runtime.lifecycle.container import Container
-    _refuse_unsupported(args)
     return Container.run(
         args.id, args.bundle, args.root, pid_file=args.pid_file,
         no_pivot=args.no_pivot, preserve_fds=args.preserve_fds,
-        systemd_cgroup=args.systemd_cgroup, detach=args.detach)
+        systemd_cgroup=args.systemd_cgroup, detach=args.detach,
+        console_socket=args.console_socket, no_new_keyring=args.no_new_keyring,
+        no_subreaper=args.no_subreaper)
 
 
-def _refuse_unsupported(args):
-    if args.console_socket:
-        raise UsageError("--console-socket: terminals are not supported yet")
+def cmd_exec(args, log):
+    container = _container(args)
+    process = _exec_process(args, container.record.get("config", {}))
+    code = container.exec(process, detach=args.detach, pid_file=args.pid_file,
+                          console_socket=args.console_socket,
+                          preserve_fds=args.preserve_fds)
+    log.warnings(container.warnings)
+    return code
+
+
+def _exec_process(args, config):
+    """The process to exec: --process FILE as given, or the container's own
+    process with the command line's changes (as runc builds it)."""
+    import copy
+    if args.process:
+        if args.argv:
+            raise UsageError("--process and a command cannot both be given")
+        try:
+            with open(args.process) as f:
+                return json.load(f)
+        except OSError as e:
+            raise PyociError("cannot read process %s: %s"
+                             % (args.process, e.strerror)) from None
+        except ValueError as e:
+            raise PyociError("process %s is not JSON: %s"
+                             % (args.process, e)) from None
+    if not args.argv:
+        raise UsageError("exec needs a command (or --process FILE)")
+    process = copy.deepcopy(config.get("process", {}))
+    process["args"] = args.argv
+    process["terminal"] = args.tty
+    if args.cwd:
+        process["cwd"] = args.cwd
+    if args.apparmor:
+        process["apparmorProfile"] = args.apparmor
+    if args.process_label:
+        process["selinuxLabel"] = args.process_label
+    if args.cap:
+        caps = process.setdefault("capabilities", {})
+        sets = ["bounding", "effective", "permitted"]
+        # runc raises ambient ones only where the spec has inheritable ones
+        if caps.get("inheritable") is not None:
+            sets.append("ambient")
+        for name in sets:
+            caps[name] = list(caps.get(name) or []) + args.cap
+    process["env"] = list(process.get("env", [])) + args.env
+    if args.no_new_privs:
+        process["noNewPrivileges"] = True
+    user = process.setdefault("user", {"uid": 0, "gid": 0})
+    if args.user:
+        parts = args.user.split(":", 1)
+        for key, text in zip(("uid", "gid"), parts):
+            try:
+                user[key] = int(text)
+            except ValueError:
+                raise UsageError("parsing %s as int for %s failed"
+                                 % (text, key)) from None
+    if args.additional_gids:
+        user["additionalGids"] = list(user.get("additionalGids", [])) \
+            + args.additional_gids
+    return process
 
 
 def cmd_start(args, log):

@@ -167,6 +167,10 @@ def mount_setattr(dirfd, path, flags, attr_set=0, attr_clr=0, propagation=0,
                                    propagation, userns_fd))
 
 
+def join_session_keyring(name, add_perm):
+    return _check(lib.pyoci_join_session_keyring(_c(name), add_perm))
+
+
 def execute(path, argv, envp, close_from_fd=3, bpf=b"", seccomp_flags=0):
     """Reset signals, seal fds >= close_from_fd, load seccomp, execve.
     Returns only by raising OSError."""

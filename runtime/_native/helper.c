@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -259,6 +260,27 @@ int pyoci_exec(const char *path, char *const argv[], char *const envp[],
 
     execve(path, argv, envp);
     return fail(errno, "exec %s", path);
+}
+
+long pyoci_join_session_keyring(const char *name, uint32_t add_perm)
+{
+    char description[256];
+    unsigned int perm;
+    long serial;
+
+    serial = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+    if (serial < 0)
+        return fail(errno, "join session keyring %s", name);
+    /* "type;uid;gid;perm;description", perm in hex */
+    if (syscall(SYS_keyctl, KEYCTL_DESCRIBE, serial, description,
+                sizeof(description)) < 0)
+        return fail(errno, "describe session keyring %s", name);
+    description[sizeof(description) - 1] = '\0';
+    if (sscanf(description, "%*[^;];%*[^;];%*[^;];%x;", &perm) != 1)
+        return fail(EINVAL, "parse keyring description %s", description);
+    if (syscall(SYS_keyctl, KEYCTL_SETPERM, serial, perm | add_perm) < 0)
+        return fail(errno, "set permissions of session keyring %s", name);
+    return serial;
 }
 
 /* eBPF for the cgroup v2 device controller. The whole union bpf_attr is

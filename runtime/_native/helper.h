@@ -28,6 +28,11 @@ int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
                         uint32_t priority, uint64_t runtime, uint64_t deadline,
                         uint64_t period);
 
+/* keyctl: join (creating it when needed) the session keyring `name`, then
+ * add `add_perm` to its permission mask (as runc, so that later processes
+ * of the same container can join it). Returns the keyring's serial. */
+long pyoci_join_session_keyring(const char *name, uint32_t add_perm);
+
 /* The new mount API, and openat2 for resolving paths inside a root. */
 int pyoci_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
                   uint64_t resolve);

@@ -133,12 +133,19 @@ class Container:
 
     # -- create ---------------------------------------------------------------
 
+    # The pty master of a foreground `run -t`, which pyoci relays itself.
+    console_master = -1
+
     @classmethod
     def create(cls, container_id, bundle=".", root=None, *, pid_file=None,
                no_pivot=False, preserve_fds=0, systemd_cgroup=False,
-               subreaper=False):
+               subreaper=False, console_socket=None, no_new_keyring=False,
+               relay_terminal=False):
         """Create the container and leave its init waiting for start.
+        With process.terminal the pty master goes to `console_socket`, or
+        stays in `console_master` when `relay_terminal` (a foreground run).
         Raises PyociError; on any failure nothing of the container remains."""
+        from pyoci.runtime.linux import terminal
         from pyoci.spec.load import load_config
         from pyoci.spec.validate import check_config, config_warnings
 
@@ -146,13 +153,29 @@ class Container:
         bundle = os.path.abspath(bundle)
         config = load_config(bundle)
         check_config(config, bundle_dir=bundle, for_start=True)
+        process = config["process"]
+        terminal.check_terminal(process.get("terminal"), console_socket,
+                                detach=not relay_terminal)
+        extra_fds = _passed_fds(process, preserve_fds)
+        console = None
+        if process.get("terminal"):
+            console = terminal.KeptMaster() if relay_terminal else \
+                terminal.ConsoleSocket(console_socket)
         store = Store(root) if root else Store()
-        store.create(container_id)
+        try:
+            store.create(container_id)
+        except BaseException:
+            if console is not None:
+                console.close()
+            raise
         container = cls(container_id, store, None)
         lock = store.lock(container_id)
         try:
             container._create(config, bundle, pid_file, no_pivot,
-                              preserve_fds, systemd_cgroup, subreaper)
+                              extra_fds, systemd_cgroup, subreaper,
+                              console, no_new_keyring)
+            if relay_terminal and console is not None:
+                container.console_master = console.master
             container.warnings = [str(w) for w in config_warnings(config)] \
                 + container.warnings
         finally:
@@ -160,7 +183,7 @@ class Container:
         return container
 
     def _create(self, config, bundle, pid_file, no_pivot, preserve_fds,
-                systemd_cgroup, subreaper):
+                systemd_cgroup, subreaper, console, no_new_keyring):
         from pyoci.runtime import _native
         from pyoci.runtime.linux import cgroups
         from pyoci.runtime.linux.init import InitLauncher, InitSpec
@@ -172,7 +195,7 @@ class Container:
             "owner": _owner(), "annotations": config.get("annotations", {}),
             "creator": {"pid": os.getpid(), "start": procfs.start_time(os.getpid())},
             "config": config, "pid": 0, "pid_start": None, "cgroup": None,
-            "systemd_cgroup": systemd_cgroup,
+            "systemd_cgroup": systemd_cgroup, "no_new_keyring": no_new_keyring,
         }
         if not any(ns.get("type") == "mount"
                    for ns in config.get("linux", {}).get("namespaces", ())):
@@ -186,10 +209,11 @@ class Container:
             os.mkfifo(fifo, 0o600)
             fifo_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
             spec = InitSpec(self.id, config, bundle, rootfs, fifo_fd,
-                            no_pivot=no_pivot, preserve_fds=preserve_fds)
+                            no_pivot=no_pivot, preserve_fds=preserve_fds,
+                            no_new_keyring=no_new_keyring)
             if subreaper:
                 _native.prctl(_native.PR_SET_CHILD_SUBREAPER, 1)
-            launcher = InitLauncher(spec)
+            launcher = InitLauncher(spec, console)
             init_pid = launcher.spawn()
             os.close(fifo_fd)
             fifo_fd = -1
@@ -224,6 +248,8 @@ class Container:
         except BaseException:
             if fifo_fd >= 0:
                 os.close(fifo_fd)
+            if console is not None:
+                console.close()
             if launcher is not None:
                 launcher.abort()
             self._destroy(cgroup, run_poststop=launcher is not None
@@ -333,6 +359,99 @@ class Container:
         finally:
             os.close(pidfd)
 
+    # -- exec -----------------------------------------------------------------
+
+    def exec(self, process, *, detach=False, pid_file=None, console_socket=None,
+             preserve_fds=0):
+        """Run `process` (a config.json `process` object) inside the
+        running container: its namespaces, cgroup, and the seccomp and
+        keyring settings of its init. Returns 0 once it runs when
+        detached, else waits and returns its exit code (relaying its
+        terminal when it has one and no console socket)."""
+        from pyoci.runtime import _native
+        from pyoci.runtime.linux import terminal
+        from pyoci.runtime.linux.init import ExecLauncher, ExecSpec
+
+        _check_process(process)
+        terminal.check_terminal(process.get("terminal"), console_socket, detach)
+        for fd in range(3, 3 + preserve_fds):
+            try:
+                os.fstat(fd)
+            except OSError as e:
+                raise SyscallError("unable to stat preserved-fd %d (of %d): %s"
+                                   % (fd - 3, preserve_fds, e.strerror),
+                                   e.errno) from None
+        lock = self.store.lock(self.id)
+        launcher = console = None
+        try:
+            status = self.status()
+            if status in (STOPPED, CREATING):
+                raise WrongState("cannot exec in a stopped container")
+            if status == PAUSED:
+                raise WrongState("cannot exec in a paused container")
+            namespace_fds = self._namespace_fds()
+            spec = ExecSpec(self.id, self.record.get("config", {}), process,
+                            namespace_fds, preserve_fds=preserve_fds,
+                            no_new_keyring=self.record.get("no_new_keyring",
+                                                           False))
+            if process.get("terminal"):
+                console = terminal.ConsoleSocket(console_socket) \
+                    if console_socket else terminal.KeptMaster()
+            if not detach:
+                _native.prctl(_native.PR_SET_CHILD_SUBREAPER, 1)
+            launcher = ExecLauncher(spec, console)
+            pid = launcher.spawn()
+            cgroup = self._cgroup()
+            if cgroup is not None:
+                cgroup.add_process(pid)
+            _write_oom_score_adj(pid, process.get("oomScoreAdj"))
+            launcher.release()
+            if pid_file:
+                write_pid_file(pid_file, pid)
+            launcher.commit()
+            self.warnings = launcher.warnings
+        except BaseException:
+            if console is not None:
+                console.close()
+            if launcher is not None:
+                launcher.abort()
+                if pid_file and launcher.init_pid:
+                    _remove_quietly(pid_file)
+            raise
+        finally:
+            os.close(lock)
+        if detach:
+            return 0
+        master = console.master if isinstance(console, terminal.KeptMaster) \
+            else -1
+        try:
+            return exit_code(_wait_forwarding_signals(pid, master))
+        finally:
+            if console is not None:
+                console.close()
+
+    def _namespace_fds(self):
+        """The init's namespaces that differ from ours, opened, by type."""
+        from pyoci.runtime.linux.namespaces import PROC_NAMES
+        fds = {}
+        try:
+            for kind, name in PROC_NAMES.items():
+                path = "/proc/%d/ns/%s" % (self.pid, name)
+                try:
+                    theirs = os.stat(path)
+                except FileNotFoundError:
+                    continue    # a namespace type this kernel lacks
+                ours = os.stat("/proc/self/ns/" + name)
+                if (theirs.st_dev, theirs.st_ino) != (ours.st_dev, ours.st_ino):
+                    fds[kind] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            if not procfs.is_alive(self.pid, self.record["pid_start"]):
+                raise WrongState("cannot exec in a stopped container")
+        except BaseException:
+            for fd in fds.values():
+                os.close(fd)
+            raise
+        return fds
+
     # -- delete ---------------------------------------------------------------
 
     def delete(self, force=False):
@@ -387,16 +506,28 @@ class Container:
     @classmethod
     def run(cls, container_id, bundle=".", root=None, *, pid_file=None,
             no_pivot=False, preserve_fds=0, systemd_cgroup=False,
-            detach=False):
+            detach=False, console_socket=None, no_new_keyring=False,
+            no_subreaper=False):
         """create + start (+ wait + delete unless detached). Returns the
-        container's exit code, 128 + signal when it was killed."""
+        container's exit code, 128 + signal when it was killed. In the
+        foreground a terminal is relayed to pyoci's own stdin/stdout.
+        With `no_subreaper` pyoci is a subreaper only until the init is its
+        child, so orphans of the container do not land on it."""
+        from pyoci.runtime import _native
+
         container = cls.create(container_id, bundle, root, pid_file=pid_file,
                                no_pivot=no_pivot, preserve_fds=preserve_fds,
                                systemd_cgroup=systemd_cgroup,
-                               subreaper=not detach)
+                               subreaper=not detach, console_socket=console_socket,
+                               no_new_keyring=no_new_keyring,
+                               relay_terminal=not detach)
         try:
+            if no_subreaper and not detach:
+                _native.prctl(_native.PR_SET_CHILD_SUBREAPER, 0)
             container.start()
         except BaseException:
+            if container.console_master >= 0:
+                os.close(container.console_master)
             container.delete(force=True)
             raise
         if detach:
@@ -404,39 +535,98 @@ class Container:
         return container._wait_and_delete()
 
     def _wait_and_delete(self):
-        forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
-                     signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-                     signal.SIGWINCH)
-
-        def forward(signum, frame):
-            try:
-                os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
-
-        previous = {s: signal.signal(s, forward) for s in forwarded}
         try:
-            status = _wait_child(self.pid)
+            status = _wait_forwarding_signals(self.pid, self.console_master)
         finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+            if self.console_master >= 0:
+                os.close(self.console_master)
+                self.console_master = -1
         self.delete(force=True)
-        if os.WIFSIGNALED(status):
-            return 128 + os.WTERMSIG(status)
-        return os.WEXITSTATUS(status)
+        return exit_code(status)
 
 
-def _wait_child(pid):
-    """Wait for the init (our child once stage 1 exited: we are its
-    subreaper), reaping any other orphan that lands on us meanwhile."""
+def exit_code(status):
+    """A wait status as a shell reports it: 128 + signal when killed."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def _wait_forwarding_signals(pid, console_master=-1):
+    """Wait for `pid` (our child: we were its subreaper when its parent
+    exited), passing on the signals a person or a supervisor sends us;
+    with a terminal, relay it meanwhile. Returns the wait status."""
+    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                 signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+    if console_master < 0:
+        forwarded += (signal.SIGWINCH,)
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {s: signal.signal(s, forward) for s in forwarded}
+    try:
+        if console_master >= 0:
+            from pyoci.runtime.linux import terminal
+            return terminal.relay(console_master,
+                                  lambda block=False: _reap(pid, block))
+        return _reap(pid, block=True)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _reap(pid, block):
+    """Reap children until `pid` is among them (orphans of the container
+    land on us too); its wait status, or None when it still runs and
+    `block` is false."""
     while True:
         try:
-            reaped, status = os.waitpid(-1, 0)
+            reaped, status = os.waitpid(-1, 0 if block else os.WNOHANG)
         except ChildProcessError:
             raise SyscallError("lost the container process %d" % pid,
                                errno.ECHILD) from None
         if reaped == pid:
             return status
+        if reaped == 0:
+            return None
+
+
+def _check_process(process):
+    """runc's checks of an exec'd process, with its messages."""
+    if not process.get("args"):
+        raise UsageError("args must not be empty")
+    cwd = process.get("cwd")
+    if not cwd:
+        raise UsageError("cwd property must not be empty")
+    if not cwd.startswith("/"):
+        raise UsageError("cwd must be an absolute path")
+
+
+def _passed_fds(process, preserve_fds):
+    """How many fds from 3 on the program receives, as runc counts them:
+    the sockets of systemd socket activation when pyoci itself was
+    activated (LISTEN_FDS and LISTEN_PID=1 then join the program's
+    environment), then --preserve-fds more."""
+    listen = 0
+    if os.environ.get("LISTEN_PID") == str(os.getpid()):
+        text = os.environ.get("LISTEN_FDS", "")
+        listen = int(text) if text.isdigit() else 0
+    if listen:
+        process["env"] = list(process.get("env", ())) + [
+            "LISTEN_FDS=%d" % listen, "LISTEN_PID=1"]
+    base = 3 + listen
+    for fd in range(base, base + preserve_fds):
+        try:
+            os.fstat(fd)
+        except OSError as e:
+            raise SyscallError("unable to stat preserved-fd %d (of %d): %s"
+                               % (fd - base, preserve_fds, e.strerror),
+                               e.errno) from None
+    return listen + preserve_fds
 
 
 def _write_oom_score_adj(pid, value):

@@ -32,10 +32,37 @@ message. Every request is answered; instead of its answer a child may send
     10    P  -> S1    exit        S1 exits; S2 is re-parented to the caller
                                   (a subreaper) or to init
 
+    With process.terminal, between steps 6 and 7 (after pivot_root, so
+    that /dev/ptmx is the container's devpts):
+    6a    S2 -> P     console     the pty master rides along (SCM_RIGHTS);
+                                  "name" is its /dev/pts path
+    6b    P  -> S2    console-sent  the master went to the console socket
+                                  (or pyoci keeps it to relay a foreground
+                                  run); S2 has bound the slave over
+                                  /dev/console and made it fds 0-2
+
 A child that reads end-of-file before step 8 exits at once: pyoci is gone,
 and so must the half-made container be (S1 and S2 also carry a
 parent-death SIGKILL until then).
+
+`exec` (ExecLauncher) runs the same way with two other children:
+    X1  forked by P: joins every namespace of the container's init (user
+        first, from /proc/PID/ns), forks X2, lingers like S1.
+    X2  the new process, inside the pid namespace: waits to be in the
+        cgroup, prepares the process as S2 does, executes it.
+
+    step  from -> to  type        meaning
+    1     X1 -> P     init        X2 forked; "pid" is its host pid
+    2     P  -> X2    placed      X2 is in the container's cgroup
+    2a/2b             console / console-sent, as 6a/6b (no /dev/console)
+    3     X2 -> P     ready       process prepared, args[0] found
+    4     P  -> X2    commit      the pid file is written
+    5     X2 -> P     detached
+    6     P  -> X1    exit
+    7     X2 executes the program: its end of the socket closes with
+          execve (P reads end-of-file), or it sends an error
 """
+import array  # noqa: F401  socket.send_fds imports it lazily: out of reach once in the container
 import errno
 import fcntl
 import json
@@ -48,7 +75,7 @@ import sys
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import PyociError, SyscallError
 from pyoci.runtime.linux import hooks as hook_runner
-from pyoci.runtime.linux import namespaces, procfs, process as proc
+from pyoci.runtime.linux import namespaces, procfs, process as proc, terminal
 from pyoci.runtime.linux.rootfs import Rootfs, describe
 
 _MESSAGE_LIMIT = 1 << 16
@@ -64,14 +91,17 @@ class InitSpec:
     """Everything the child stages need, fixed before fork."""
 
     def __init__(self, container_id, config, bundle, rootfs, fifo_fd, *,
-                 no_pivot=False, preserve_fds=0):
+                 no_pivot=False, preserve_fds=0, no_new_keyring=False):
         self.container_id = container_id
         self.config = config
         self.bundle = bundle
         self.rootfs = rootfs
         self.fifo_fd = fifo_fd
         self.no_pivot = no_pivot
+        # fds 3.. that the program receives (socket activation + preserved)
         self.preserve_fds = preserve_fds
+        self.no_new_keyring = no_new_keyring
+        self.terminal = bool(config["process"].get("terminal"))
         linux = config.get("linux", {})
         self.plan = namespaces.NamespacePlan(linux.get("namespaces", ()))
 
@@ -92,10 +122,45 @@ def _send(sock, message):
 
 
 def _receive(sock, expected, who):
+    return _decode(_recv_data(sock, 0)[0], expected, who)
+
+
+def _recv_data(sock, max_fds):
     try:
-        data = sock.recv(_MESSAGE_LIMIT)
+        data, fds, _, _ = socket.recv_fds(sock, _MESSAGE_LIMIT, max_fds)
     except ConnectionResetError:
-        data = b""
+        data, fds = b"", []
+    return data, fds
+
+
+def _receive_console(sock, who):
+    """Step 6a: the console message and the pty master it carries."""
+    data, fds = _recv_data(sock, 1)
+    try:
+        message = _decode(data, "console", who)
+        if len(fds) != 1:
+            raise SyscallError("container init (%s) sent no pty master" % who,
+                               errno.EPROTO)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return message["name"], fds[0]
+
+
+def _send_console(sock, process):
+    """Steps 6a-6b from the child's side; returns the pty slave."""
+    master, slave, name = terminal.open_pty(process.get("consoleSize"))
+    try:
+        socket.send_fds(sock, [json.dumps({"type": "console", "name": name})
+                               .encode()], [master])
+    finally:
+        os.close(master)
+    _receive(sock, "console-sent", "pyoci")
+    return slave
+
+
+def _decode(data, expected, who):
     if not data:
         raise SyscallError("container init (%s) exited during create" % who,
                            errno.EPIPE)
@@ -111,15 +176,18 @@ def _receive(sock, expected, who):
 class InitLauncher:
     """The parent's side of the protocol, one method per step it takes."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, console=None):
         self.spec = spec
+        # Where the pty master goes (terminal.ConsoleSocket / KeptMaster)
+        self.console = console
         self.stage1_pid = 0
         self.init_pid = 0
         self.warnings = []
         self._stage1 = self._init = None
 
-    def spawn(self):
-        """Fork S1; return once S2 exists (steps 1-3)."""
+    def _fork(self, stage1_main):
+        """Fork stage 1 with one socket to it and one for the process it
+        will fork; returns its pid."""
         stage1, stage1_child = socket.socketpair(socket.AF_UNIX,
                                                  socket.SOCK_SEQPACKET)
         init, init_child = socket.socketpair(socket.AF_UNIX,
@@ -132,11 +200,17 @@ class InitLauncher:
         if pid == 0:
             stage1.close()
             init.close()
-            _child_main(_stage1_main, stage1_child, self.spec, parent_pid,
+            _child_main(stage1_main, stage1_child, self.spec, parent_pid,
                         init_child)
         self.stage1_pid = pid
         stage1_child.close()
         init_child.close()
+        return pid
+
+    def spawn(self):
+        """Fork S1; return once S2 exists (steps 1-3)."""
+        pid = self._fork(_stage1_main)
+        stage1 = self._stage1
         self.spec.plan.close()
         creates_user_ns = "user" in self.spec.plan.created
         message = _receive(stage1, "userns" if creates_user_ns else "init",
@@ -160,7 +234,14 @@ class InitLauncher:
         """Steps 6-7: host-side hooks have run; wait until the init is
         ready to be started."""
         _send(self._init, {"type": "hooks-done"})
+        self._hand_over_console()
         self.warnings = _receive(self._init, "ready", "init").get("warnings", [])
+
+    def _hand_over_console(self):
+        if self.spec.terminal:
+            name, master = _receive_console(self._init, "init")
+            self.console.deliver(master, name)
+            _send(self._init, {"type": "console-sent"})
 
     def commit(self):
         """Steps 8-10: state is written; cut every tie between pyoci and
@@ -190,6 +271,60 @@ class InitLauncher:
             if sock is not None:
                 sock.close()
         self._stage1 = self._init = None
+
+
+class ExecSpec:
+    """What the children of `exec` need: the container's config (for its
+    seccomp and keyring), the process to run, the namespaces to join as
+    open fds by type."""
+
+    def __init__(self, container_id, config, process, namespace_fds, *,
+                 preserve_fds=0, no_new_keyring=False):
+        self.container_id = container_id
+        self.config = config
+        self.process = process
+        self.namespace_fds = namespace_fds
+        self.preserve_fds = preserve_fds
+        self.no_new_keyring = no_new_keyring
+        self.terminal = bool(process.get("terminal"))
+        self.joins_user_ns = "user" in namespace_fds
+
+    def close(self):
+        for fd in self.namespace_fds.values():
+            os.close(fd)
+        self.namespace_fds = {}
+
+
+class ExecLauncher(InitLauncher):
+    """The parent's side of `exec` (steps X1-X7 above)."""
+
+    def spawn(self):
+        """Fork X1; return X2's host pid once it exists."""
+        self._fork(_exec_stage1_main)
+        self.spec.close()
+        self.init_pid = _receive(self._stage1, "init", "exec stage 1")["pid"]
+        return self.init_pid
+
+    def release(self):
+        """X2 sits in the cgroup: let it prepare the process."""
+        _send(self._init, {"type": "placed", "pid": self.init_pid})
+        self._hand_over_console()
+        self.warnings = _receive(self._init, "ready", "exec").get("warnings", [])
+
+    def commit(self):
+        """Let X2 execute its program; return once it has (or raise what
+        went wrong)."""
+        _send(self._init, {"type": "commit"})
+        _receive(self._init, "detached", "exec")
+        _send(self._stage1, {"type": "exit"})
+        os.waitpid(self.stage1_pid, 0)
+        self.stage1_pid = 0
+        try:
+            data, _ = _recv_data(self._init, 0)
+            if data:
+                _decode(data, "executed", "exec")
+        finally:
+            self.close()
 
 
 # -- the children -------------------------------------------------------------
@@ -261,18 +396,62 @@ def _stage1_main(sock, spec, parent_pid, init_sock):
         offsets = spec.config["linux"].get("timeOffsets")
         if offsets:
             namespaces.write_time_offsets(offsets)
+    _fork_and_linger(sock, _init_main, init_sock, spec)
+
+
+def _fork_and_linger(sock, stage2_main, stage2_sock, spec):
+    """Stage 1's end: fork stage 2, tell pyoci its pid, exit when told."""
     my_pid = os.getpid()
     pid = os.fork()
     if pid == 0:
         sock.close()
-        _child_main(_init_main, init_sock, spec, my_pid)
-    init_sock.close()
+        _child_main(stage2_main, stage2_sock, spec, my_pid)
+    stage2_sock.close()
     _send(sock, {"type": "init", "pid": pid})
     try:
         _receive(sock, "exit", "pyoci")
     except SyscallError:
-        os._exit(1)     # pyoci died: S2 follows through its death signal
+        os._exit(1)     # pyoci died: stage 2 follows through its death signal
     os._exit(0)
+
+
+def _exec_stage1_main(sock, spec, parent_pid, exec_sock):
+    _die_with_parent(parent_pid)
+    _close_inherited_fds({sock.fileno(), exec_sock.fileno(),
+                          *spec.namespace_fds.values(),
+                          *range(3, 3 + spec.preserve_fds)})
+    n.set_process_name("pyoci:[exec]")
+    for kind in namespaces.JOIN_ORDER:
+        fd = spec.namespace_fds.get(kind)
+        if fd is None:
+            continue
+        n.setns(fd, namespaces.CLONE_FLAGS[kind])
+        if kind == "user":
+            _become_namespace_root()
+            _die_with_parent(parent_pid)
+    spec.close()
+    _fork_and_linger(sock, _exec_main, exec_sock, spec)
+
+
+def _exec_main(sock, spec, stage1_pid):
+    _die_with_parent(stage1_pid)
+    for signum in _PYTHON_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    _receive(sock, "placed", "pyoci")
+    process = spec.process
+    if not spec.no_new_keyring:
+        _join_session_keyring(spec.container_id, spec.joins_user_ns)
+    if spec.terminal:
+        os.setsid()
+        slave = _send_console(sock, process)
+        terminal.become_stdio(slave, process.get("user", {}).get("uid", 0))
+    warnings = []
+    path, env = _prepare_process(process, warnings)
+    _send(sock, {"type": "ready", "warnings": warnings})
+    _receive(sock, "commit", "pyoci")
+    n.prctl(n.PR_SET_PDEATHSIG, 0)
+    _send(sock, {"type": "detached"})
+    _execute(spec.config, path, process["args"], env, 3 + spec.preserve_fds)
 
 
 def _become_namespace_root():
@@ -298,6 +477,8 @@ def _init_main(sock, spec, stage1_pid):
     if "cgroup" in plan.created:
         n.unshare(n.CLONE_NEWCGROUP)
     os.setsid()
+    if not spec.no_new_keyring:
+        _join_session_keyring(spec.container_id, "user" in plan.created)
     warnings = []
 
     rootfs = Rootfs(spec.rootfs, spec.bundle, config,
@@ -313,6 +494,11 @@ def _init_main(sock, spec, stage1_pid):
     hook_runner.run_hooks(hooks.get("createContainer"), "createContainer",
                           spec.state("creating", host_pid))
     rootfs.pivot(spec.no_pivot)
+    process = config["process"]
+    if spec.terminal:
+        slave = _send_console(sock, process)
+        terminal.bind_console(slave)
+        terminal.become_stdio(slave, process.get("user", {}).get("uid", 0))
 
     _set_names(config, plan)
     if "network" in plan.created:
@@ -322,8 +508,24 @@ def _init_main(sock, spec, stage1_pid):
     rootfs.mask_paths()
     rootfs.finish()
 
-    process = config["process"]
     proc.apply_personality(linux.get("personality"))
+    path, env = _prepare_process(process, warnings)
+
+    _send(sock, {"type": "ready", "warnings": warnings})
+    _receive(sock, "commit", "pyoci")
+    n.prctl(n.PR_SET_PDEATHSIG, 0)
+    _send(sock, {"type": "detached"})
+    sock.close()
+    _wait_for_start(spec.fifo_fd)
+    hook_runner.run_hooks(hooks.get("startContainer"), "startContainer",
+                          spec.state("created", host_pid))
+    _execute(config, path, process["args"], env, 3 + spec.preserve_fds)
+
+
+def _prepare_process(process, warnings):
+    """What the init and an exec'd process both do before execve: limits,
+    scheduling, user, capabilities, cwd; returns args[0] resolved and the
+    environment."""
     proc.apply_rlimits(process.get("rlimits"))
     proc.apply_scheduler(process.get("scheduler"))
     proc.apply_io_priority(process.get("ioPriority"))
@@ -336,17 +538,27 @@ def _init_main(sock, spec, stage1_pid):
     credentials.apply()
     proc.change_directory(cwd)
     env = process.get("env", [])
-    path = proc.find_executable(process["args"][0], env)
+    return proc.find_executable(process["args"][0], env), env
 
-    _send(sock, {"type": "ready", "warnings": warnings})
-    _receive(sock, "commit", "pyoci")
-    n.prctl(n.PR_SET_PDEATHSIG, 0)
-    _send(sock, {"type": "detached"})
-    sock.close()
-    _wait_for_start(spec.fifo_fd)
-    hook_runner.run_hooks(hooks.get("startContainer"), "startContainer",
-                          spec.state("created", host_pid))
-    n.execute(path, process["args"], env, 3 + spec.preserve_fds)
+
+def _execute(config, path, args, env, close_from_fd):
+    """The last step of the init and of every exec'd process alike: the one
+    place where the container's seccomp filter (config["linux"]["seccomp"])
+    is to be loaded, as late as possible."""
+    n.execute(path, args, env, close_from_fd)
+
+
+def _join_session_keyring(container_id, in_user_namespace):
+    """A session keyring of the container's own instead of the caller's,
+    named as runc names it so that exec'd processes join the same one;
+    searchable by the container's uid (by 'other' across a user namespace).
+    Kernels without keyrings (ENOSYS) go without, as with runc."""
+    try:
+        n.join_session_keyring("_ses." + container_id,
+                               0x8 if in_user_namespace else 0x80000)
+    except OSError as e:
+        if e.errno != errno.ENOSYS:
+            raise
 
 
 def _wait_for_start(fifo_fd):

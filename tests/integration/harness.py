@@ -169,3 +169,76 @@ def cgroups_named(marker):
             if dirpath.count("/") > 8:
                 dirnames[:] = []
     return found
+
+
+# -- terminals ----------------------------------------------------------------
+
+def create_with_console(runtime, socket_path, *args, timeout=30):
+    """Run `create ... --console-socket S` as a caller does: listen on S,
+    take the one message create sends, wait for create to exit. Returns
+    (completed process, payload, received fds)."""
+    import select
+    import socket
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(socket_path))
+    listener.listen(1)
+    with listener, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            runtime.command(args[0], "--console-socket", socket_path, *args[1:]),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        payload, fds = b"", []
+        while process.poll() is None:
+            if select.select([listener], [], [], 0.05)[0]:
+                connection, _ = listener.accept()
+                with connection:
+                    payload, fds, _, _ = socket.recv_fds(connection, 4096, 4)
+                break
+        code = process.wait(timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        completed = subprocess.CompletedProcess(
+            process.args, code, out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"))
+    return completed, payload, fds
+
+
+def read_pty(master, timeout=10.0):
+    """All a pty master gives until its last slave closes (EIO) or nothing
+    comes for `timeout` seconds."""
+    import select
+    data = b""
+    while select.select([master], [], [], timeout)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").replace("\r\n", "\n")
+
+
+def under_pty(argv, rows, columns, typed=b"", timeout=30, env=None):
+    """Run argv with a new pty as its stdin/stdout/stderr and controlling
+    terminal, as a person at a shell would; type `typed` once it is up.
+    Returns (exit code, everything it printed)."""
+    import fcntl
+    import struct
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                               start_new_session=True, env=env,
+                               preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(slave)
+    try:
+        if typed:
+            time.sleep(0.5)
+            os.write(master, typed)
+        output = read_pty(master, timeout)
+        return process.wait(timeout=timeout), output
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
