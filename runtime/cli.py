@@ -17,7 +17,12 @@ _LONG_OPTIONS = {
     "preserve-fds", "no-subreaper", "detach", "keep", "force", "all",
     "format", "quiet", "help", "version", "process", "tty", "env", "cwd",
     "user", "additional-gids", "cap", "no-new-privs", "apparmor",
-    "process-label",
+    "process-label", "resources", "interval", "stats", "memory",
+    "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp",
+    "cpu-share", "cpu-shares", "cpu-quota", "cpu-period", "cpu-burst",
+    "cpu-idle", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
+    "cpuset-mems", "blkio-weight", "pids-limit", "l3-cache-schema",
+    "mem-bw-schema",
 }
 
 
@@ -147,6 +152,32 @@ def build_parser():
     sub.add_argument("--force", "-f", action="store_true")
     container_id(sub)
 
+    container_id(command("pause", cmd_pause, "freeze a container's processes"))
+    container_id(command("resume", cmd_resume, "thaw a paused container"))
+
+    sub = command("update", cmd_update, "update a container's resource limits")
+    sub.add_argument("--resources", "-r",
+                     help="a linux.resources JSON file, '-' for stdin "
+                          "(the other options are then ignored)")
+    for flag, help_text in _UPDATE_FLAGS:
+        sub.add_argument("--" + flag, help=help_text)
+    sub.add_argument("--cpu-shares", dest="cpu_share", help=argparse.SUPPRESS)
+    container_id(sub)
+
+    sub = command("ps", cmd_ps, "list the processes of a container")
+    sub.add_argument("--format", "-f", default="table",
+                     help="table (runs ps with the given options) or json")
+    container_id(sub)
+    sub.add_argument("ps_args", metavar="ps-options", nargs=argparse.REMAINDER)
+
+    sub = command("events", cmd_events, "print a container's stats and OOM "
+                                        "events as JSON lines")
+    sub.add_argument("--interval", type=_duration, default=5.0,
+                     help="seconds between stats, Go syntax (5s, 500ms)")
+    sub.add_argument("--stats", action="store_true",
+                     help="print the stats once and exit")
+    container_id(sub)
+
     sub = command("list", cmd_list, "list containers")
     sub.add_argument("--format", "-f", choices=("table", "json"), default="table")
     sub.add_argument("--quiet", "-q", action="store_true")
@@ -160,6 +191,120 @@ def build_parser():
 
     command("features", cmd_features, "print the OCI features document")
     return parser
+
+
+# runc's `update` flags: (name, help); all take a string, parsed later.
+_UPDATE_FLAGS = (
+    ("memory", "memory limit (bytes, or 512m, 1g; -1 unlimited)"),
+    ("memory-reservation", "memory soft limit"),
+    ("memory-swap", "memory + swap limit; -1 unlimited swap"),
+    ("kernel-memory", argparse.SUPPRESS),
+    ("kernel-memory-tcp", argparse.SUPPRESS),
+    ("cpu-share", "CPU shares (relative weight)"),
+    ("cpu-quota", "CFS quota in microseconds per period"),
+    ("cpu-period", "CFS period in microseconds"),
+    ("cpu-burst", "CFS burst in microseconds"),
+    ("cpu-idle", "1: SCHED_IDLE for the cgroup, 0: default"),
+    ("cpu-rt-period", "realtime period in microseconds"),
+    ("cpu-rt-runtime", "realtime runtime in microseconds per period"),
+    ("cpuset-cpus", "CPUs to use (0-1,3)"),
+    ("cpuset-mems", "memory nodes to use"),
+    ("blkio-weight", "block IO weight, 10 to 1000"),
+    ("pids-limit", "maximum number of processes"),
+    ("l3-cache-schema", "Intel RDT L3 cache schema"),
+    ("mem-bw-schema", "Intel RDT memory bandwidth schema"),
+)
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3,
+                   "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(text):
+    """A Go duration ("5s", "1m30s", "250ms") in seconds."""
+    import re
+    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)", text)
+    if not parts or "".join(a + b for a, b in parts) != text.lstrip("+"):
+        if text in ("0", "+0"):
+            return 0.0
+        raise argparse.ArgumentTypeError("invalid duration %r" % text)
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+def _ram_in_bytes(flag, text):
+    """Docker's RAMInBytes: "512", "32m", "1.5g", "64MiB" (1024-based);
+    "-1" is unlimited."""
+    import re
+    if text == "-1":
+        return -1
+    match = re.fullmatch(r"(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?", text)
+    if not match:
+        raise UsageError("invalid value for %s: invalid size: '%s'"
+                         % (flag, text))
+    power = " kmgtp".index(match.group(2).lower()) if match.group(2) else 0
+    return int(float(match.group(1)) * 1024 ** power)
+
+
+def _integer(flag, text, signed):
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise UsageError("invalid value for %s: %r is not an integer"
+                         % (flag, text)) from None
+    if value < 0 and not signed:
+        raise UsageError("invalid value for %s: %r is not an unsigned integer"
+                         % (flag, text))
+    return value
+
+
+def _resources_from_flags(args, log):
+    """The linux.resources object runc's update flags describe."""
+    memory, cpu = {}, {}
+    resources = {}
+    for flag, key in (("memory", "limit"), ("memory_swap", "swap"),
+                      ("memory_reservation", "reservation")):
+        text = getattr(args, flag)
+        if text:
+            memory[key] = _ram_in_bytes(flag.replace("_", "-"), text)
+    if args.kernel_memory or args.kernel_memory_tcp:
+        log.write("warning", "Kernel memory settings are ignored and will be "
+                             "removed")
+    for flag, key, signed in (("cpu_share", "shares", False),
+                              ("cpu_quota", "quota", True),
+                              ("cpu_period", "period", False),
+                              ("cpu_burst", "burst", False),
+                              ("cpu_idle", "idle", True),
+                              ("cpu_rt_period", "realtimePeriod", False),
+                              ("cpu_rt_runtime", "realtimeRuntime", True)):
+        text = getattr(args, flag)
+        if text:
+            cpu[key] = _integer(flag.replace("_", "-"), text, signed)
+    if args.cpuset_cpus:
+        cpu["cpus"] = args.cpuset_cpus
+    if args.cpuset_mems:
+        cpu["mems"] = args.cpuset_mems
+    if memory:
+        resources["memory"] = memory
+    if cpu:
+        resources["cpu"] = cpu
+    if args.blkio_weight:
+        resources["blockIO"] = {"weight": _integer("blkio-weight",
+                                                   args.blkio_weight, False)}
+    if args.pids_limit is not None:
+        resources["pids"] = {"limit": _integer("pids-limit", args.pids_limit,
+                                               True)}
+    return resources
+
+
+def _read_resources(source):
+    try:
+        if source == "-":
+            return json.load(sys.stdin)
+        with open(source) as f:
+            return json.load(f)
+    except OSError as e:
+        raise PyociError("open %s: %s" % (source, e.strerror)) from None
+    except ValueError as e:
+        raise UsageError("resources %s are not JSON: %s" % (source, e)) from None
 
 
 # -- commands -----------------------------------------------------------------
@@ -265,6 +410,85 @@ def cmd_state(args, log):
 
 def cmd_kill(args, log):
     _container(args).kill(args.signal, all_processes=args.all)
+    return 0
+
+
+def cmd_pause(args, log):
+    _container(args).pause()
+    return 0
+
+
+def cmd_resume(args, log):
+    _container(args).resume()
+    return 0
+
+
+def cmd_update(args, log):
+    container = _container(args)
+    if args.resources:
+        resources = _read_resources(args.resources)
+    else:
+        resources = _resources_from_flags(args, log)
+    # pyoci has no Intel RDT (resctrl) support: runc's messages
+    if args.l3_cache_schema:
+        raise PyociError("Intel RDT/CAT: l3 cache schema is not enabled")
+    if args.mem_bw_schema:
+        raise PyociError("Intel RDT/MBA: memory bandwidth schema is not enabled")
+    container.update(resources)
+    log.warnings(container.warnings)
+    return 0
+
+
+def cmd_ps(args, log):
+    import subprocess
+    if args.format not in ("table", "json"):
+        raise UsageError("invalid format option")
+    pids = _container(args).processes()
+    if args.format == "json":
+        print(json.dumps(pids))
+        return 0
+    try:
+        done = subprocess.run(["ps"] + (args.ps_args or ["-ef"]),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    except OSError as e:
+        raise PyociError("exec: \"ps\": %s" % e.strerror) from None
+    output = done.stdout.decode(errors="replace")
+    if done.returncode != 0:
+        raise PyociError("exit status %d: %s" % (done.returncode, output))
+    lines = output.split("\n")
+    titles = lines[0].split()
+    if "PID" not in titles:
+        raise PyociError("couldn't find PID field in ps output")
+    column = titles.index("PID")
+    print(lines[0])
+    for line in lines[1:]:
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            pid = int(fields[column])
+        except (ValueError, IndexError):
+            raise PyociError("unable to parse pid: %r" % line) from None
+        if pid in pids:
+            print(line)
+    return 0
+
+
+def cmd_events(args, log):
+    if args.interval <= 0:
+        raise UsageError("duration interval must be greater than 0")
+    container = _container(args)
+
+    def emit(event):
+        sys.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+    if args.stats:
+        emit({"type": "stats", "id": container.id, "data": container.stats()})
+        return 0
+    for event in container.events(args.interval):
+        emit(event)
     return 0
 
 

@@ -95,11 +95,12 @@ class Container:
             return STOPPED
         if not procfs.is_alive(record["pid"], record["pid_start"]):
             return STOPPED
-        if os.path.exists(os.path.join(self.directory, EXEC_FIFO)):
-            return CREATED
+        # a paused created container says paused, as in runc
         cgroup = self._cgroup()
         if cgroup is not None and cgroup.is_frozen():
             return PAUSED
+        if os.path.exists(os.path.join(self.directory, EXEC_FIFO)):
+            return CREATED
         return RUNNING
 
     def state(self):
@@ -359,6 +360,101 @@ class Container:
         finally:
             os.close(pidfd)
 
+    # -- pause, resume, update, ps, events --------------------------------------
+
+    def _require_cgroup(self):
+        cgroup = self._cgroup()
+        if cgroup is None:
+            raise PyociError("container %s has no cgroup" % self.id)
+        return cgroup
+
+    def pause(self):
+        """Freeze every process (runc pauses created containers too)."""
+        lock = self.store.lock(self.id)
+        try:
+            if self.status() not in (CREATED, RUNNING):
+                raise WrongState("container not running")
+            self._require_cgroup().freeze()
+        finally:
+            os.close(lock)
+
+    def resume(self):
+        lock = self.store.lock(self.id)
+        try:
+            if self.status() != PAUSED:
+                raise WrongState("container not paused")
+            self._require_cgroup().thaw()
+        finally:
+            os.close(lock)
+
+    def update(self, resources):
+        """Change the limits of a live container (a linux.resources dict:
+        what it names, zero values meaning "leave as is"), then keep the
+        new values in the state record. Devices are not changed (runc's
+        update skips them too)."""
+        if not isinstance(resources, dict):
+            raise UsageError("resources must be a JSON object")
+        resources = {k: v for k, v in resources.items() if k != "devices"}
+        lock = self.store.lock(self.id)
+        try:
+            if self.status() in (STOPPED, CREATING):
+                raise WrongState("container not running")
+            cgroup = self._require_cgroup()
+            linux = self.record.setdefault("config", {}).setdefault("linux", {})
+            stored = linux.setdefault("resources", {})
+            cgroup.update(_with_cpu_pair(resources, stored.get("cpu") or {}))
+            self.warnings = cgroup.warnings
+            _merge_resources(stored, resources)
+            self.store.write(self.id, self.record)
+        finally:
+            os.close(lock)
+
+    def processes(self):
+        """Host pids of every process in the container's cgroup."""
+        if self.status() == CREATING:
+            raise WrongState("container not running")
+        return self._require_cgroup().pids()
+
+    def stats(self):
+        """runc's `events --stats` data object for this container."""
+        if self.status() in (STOPPED, CREATING):
+            raise WrongState("container with id %s is not running" % self.id)
+        return self._require_cgroup().stats()
+
+    def events(self, interval):
+        """runc's `events`: yield {"type": "stats", ...} every `interval`
+        seconds and {"type": "oom", ...} when the OOM killer strikes, until
+        the container stops or its cgroup is gone."""
+        cgroup = self._require_cgroup()
+        if self.status() in (STOPPED, CREATING):
+            raise WrongState("container with id %s is not running" % self.id)
+        watch = cgroup.oom_watch()
+        try:
+            kills = cgroup.oom_kill_count()
+            poller = select.poll()
+            if watch is not None:
+                poller.register(watch, select.POLLIN | select.POLLPRI)
+            next_stats = time.monotonic() + interval
+            while True:
+                timeout = max(0.0, next_stats - time.monotonic())
+                woken = poller.poll(int(timeout * 1000) + 1)
+                if woken:
+                    watch.clear()
+                if cgroup.exists():
+                    now = cgroup.oom_kill_count()
+                    if now > kills:
+                        kills = now
+                        yield {"type": "oom", "id": self.id}
+                if not cgroup.exists() or self.status() == STOPPED:
+                    return
+                if time.monotonic() >= next_stats:
+                    next_stats += interval
+                    yield {"type": "stats", "id": self.id,
+                           "data": cgroup.stats()}
+        finally:
+            if watch is not None:
+                watch.close()
+
     # -- exec -----------------------------------------------------------------
 
     def exec(self, process, *, detach=False, pid_file=None, console_socket=None,
@@ -543,6 +639,41 @@ class Container:
                 self.console_master = -1
         self.delete(force=True)
         return exit_code(status)
+
+
+# Resource fields where 0 is a real setting rather than "leave as is".
+_ZERO_MEANS_SET = {"burst", "idle", "swappiness"}
+
+
+def _merge_resources(stored, change):
+    """Fold an update into the stored linux.resources: objects merge,
+    everything else replaces; null and zero values (Docker's "unset")
+    leave the stored value."""
+    for key, value in change.items():
+        if value is None or (value == 0 and not isinstance(value, bool)
+                             and key not in _ZERO_MEANS_SET):
+            continue
+        if isinstance(value, dict) and isinstance(stored.get(key), dict):
+            _merge_resources(stored[key], value)
+        else:
+            stored[key] = value
+
+
+def _with_cpu_pair(resources, stored_cpu):
+    """cgroup v2 writes quota and period together (cpu.max): an update
+    naming one keeps the other's current value (runc's update does so)."""
+    cpu = resources.get("cpu")
+    if not isinstance(cpu, dict):
+        return resources
+    quota, period = cpu.get("quota") or 0, cpu.get("period") or 0
+    if bool(quota) == bool(period):
+        return resources
+    cpu = dict(cpu)
+    if quota:
+        cpu["period"] = stored_cpu.get("period") or 0
+    else:
+        cpu["quota"] = stored_cpu.get("quota") or 0
+    return dict(resources, cpu=cpu)
 
 
 def exit_code(status):

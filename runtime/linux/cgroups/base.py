@@ -79,6 +79,13 @@ class Manager:
         """Whether the OOM killer killed a process of this cgroup."""
         return self.oom_kill_count() > 0
 
+    def oom_watch(self):
+        """An OomWatch whose fd becomes readable (POLLIN or POLLPRI) when
+        something OOM-related happens in the cgroup, or None when there is
+        no memory controller to watch; compare oom_kill_count() after each
+        wake-up (runc's NotifyOOM, without a thread)."""
+        return None
+
     def kill_all(self, signum):
         """Signal every process: cgroup.kill for SIGKILL where the kernel has
         it, else freeze, signal each, thaw (runc's signalAllProcesses; like
@@ -149,6 +156,34 @@ class Manager:
 
     def _record(self):
         raise NotImplementedError
+
+
+class OomWatch:
+    """A pollable fd (`fileno()`) that wakes on OOM events; close() it."""
+
+    def __init__(self, fd, keep=()):
+        self.fd = fd
+        self.keep = list(keep)      # fds that must stay open while watching
+
+    def fileno(self):
+        return self.fd
+
+    def clear(self):
+        """Consume a wake-up: read the eventfd's counter, or re-read the
+        kernfs file from its start. Call it only after a wake-up (an
+        eventfd read blocks at zero)."""
+        try:
+            os.lseek(self.fd, 0, os.SEEK_SET)
+        except OSError:
+            pass        # an eventfd: no position
+        try:
+            os.read(self.fd, 4096)
+        except OSError:
+            pass
+
+    def close(self):
+        for fd in [self.fd] + self.keep:
+            os.close(fd)
 
 
 def _walk_pids(fs, path):

@@ -217,6 +217,23 @@ class V1Manager(base.Manager):
         text = base.read_optional(self.fs, d, "memory.oom_control")
         return base.key_values(text or "").get("oom_kill", 0)
 
+    def oom_watch(self):
+        """An eventfd registered on memory.oom_control through
+        cgroup.event_control (it also fires when the cgroup is removed)."""
+        d = self._dir("memory")
+        if d is None or not os.path.isdir(d):
+            return None
+        control = os.open(os.path.join(d, "memory.oom_control"),
+                          os.O_RDONLY | os.O_CLOEXEC)
+        event = os.eventfd(0, os.EFD_CLOEXEC)
+        try:
+            self.fs.write(d, "cgroup.event_control", "%d %d" % (event, control))
+        except BaseException:
+            os.close(event)
+            os.close(control)
+            raise
+        return base.OomWatch(event, [control])
+
     def stats(self):
         out = base.empty_stats()
         fs = self.fs

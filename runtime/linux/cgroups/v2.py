@@ -76,6 +76,17 @@ class V2Manager(base.Manager):
         text = base.read_optional(self.fs, self.path, "memory.events")
         return base.key_values(text or "").get("oom_kill", 0)
 
+    def oom_watch(self):
+        """memory.events, polled for POLLPRI: kernfs signals each change."""
+        try:
+            fd = os.open(os.path.join(self.path, "memory.events"),
+                         os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        watch = base.OomWatch(fd)
+        watch.clear()
+        return watch
+
     def stats(self):
         return stats(self.fs, self.path)
 
