@@ -283,8 +283,3 @@ def test_errors_are_clear(cg):
         cg.apply({"network": {"classID": 1}})
     with pytest.raises(PyociError, match="not in the unified hierarchy"):
         cg.apply({"unified": {"memory.high": "1"}})
-
-
-def test_features_here():
-    assert cgroups.features() == {"v1": True, "v2": True, "systemd": False,
-                                  "systemdUser": False, "rdma": False}
