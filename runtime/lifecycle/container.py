@@ -307,12 +307,21 @@ class Container:
         lock = self.store.lock(self.id)
         try:
             status = self.status()
+            cgroup = self._cgroup()
+            if all_processes and status == STOPPED:
+                # what is left in the cgroup of a stopped container (no pid
+                # namespace) can still be killed, as in runc
+                if cgroup is not None and cgroup.exists():
+                    cgroup.kill_all(sig)
+                return
             if status in (STOPPED, CREATING):
                 raise WrongState("container not running")
             if all_processes:
                 self._signal_all(sig)
             else:
                 self._signal(sig)
+            if status == PAUSED and sig == signal.SIGKILL and cgroup is not None:
+                cgroup.thaw()   # frozen tasks die only once thawed (runc)
         finally:
             os.close(lock)
 
@@ -433,7 +442,7 @@ class Container:
             kills = cgroup.oom_kill_count()
             poller = select.poll()
             if watch is not None:
-                poller.register(watch, select.POLLIN | select.POLLPRI)
+                poller.register(watch, watch.events)
             next_stats = time.monotonic() + interval
             while True:
                 timeout = max(0.0, next_stats - time.monotonic())

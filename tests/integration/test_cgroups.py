@@ -443,6 +443,29 @@ def test_kill_all_signals_every_process(runtime, bundle, cid):
     runtime("delete", cid)
 
 
+def test_sigkill_of_a_paused_container_stops_it(runtime, bundle, cid):
+    """What Docker does to a paused container it stops: SIGKILL, then wait."""
+    start_idle(runtime, bundle, cid)
+    runtime("pause", cid)
+    runtime("kill", cid, "KILL")
+    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    runtime("delete", cid)
+
+
+def test_kill_all_of_a_stopped_container_kills_what_is_left(runtime, bundle,
+                                                            cid):
+    bundle.without_namespace("pid")
+    bundle.shell("sleep 1000 & : %s" % cid)
+    runtime("create", "--bundle", bundle.write(), cid)
+    dirs = cgroup_dirs(runtime.state(cid)["pid"])
+    runtime("start", cid)
+    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    assert len(read(dirs["pids"], "cgroup.procs").split()) == 1
+    runtime("kill", "--all", cid, "KILL")
+    assert wait_for(lambda: read(dirs["pids"], "cgroup.procs") == "")
+    runtime("delete", cid)
+
+
 # -- nothing left after delete ---------------------------------------------------
 
 @pytest.mark.parametrize("path", ["normal exit", "oom kill", "sigkill of init",

@@ -80,7 +80,7 @@ class Manager:
         return self.oom_kill_count() > 0
 
     def oom_watch(self):
-        """An OomWatch whose fd becomes readable (POLLIN or POLLPRI) when
+        """An OomWatch whose fd wakes a poll() for its `events` when
         something OOM-related happens in the cgroup, or None when there is
         no memory controller to watch; compare oom_kill_count() after each
         wake-up (runc's NotifyOOM, without a thread)."""
@@ -159,10 +159,13 @@ class Manager:
 
 
 class OomWatch:
-    """A pollable fd (`fileno()`) that wakes on OOM events; close() it."""
+    """A pollable fd (`fileno()`) that wakes on OOM events; poll it for
+    `events`; close() it."""
 
-    def __init__(self, fd, keep=()):
+    def __init__(self, fd, events, keep=()):
         self.fd = fd
+        # an eventfd: POLLIN; a kernfs file: POLLPRI (it is always POLLIN)
+        self.events = events
         self.keep = list(keep)      # fds that must stay open while watching
 
     def fileno(self):

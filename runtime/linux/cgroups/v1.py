@@ -220,6 +220,7 @@ class V1Manager(base.Manager):
     def oom_watch(self):
         """An eventfd registered on memory.oom_control through
         cgroup.event_control (it also fires when the cgroup is removed)."""
+        import select    # only `events` watches: off the ordinary path
         d = self._dir("memory")
         if d is None or not os.path.isdir(d):
             return None
@@ -232,7 +233,7 @@ class V1Manager(base.Manager):
             os.close(event)
             os.close(control)
             raise
-        return base.OomWatch(event, [control])
+        return base.OomWatch(event, select.POLLIN, [control])
 
     def stats(self):
         out = base.empty_stats()

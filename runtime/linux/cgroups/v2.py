@@ -78,12 +78,13 @@ class V2Manager(base.Manager):
 
     def oom_watch(self):
         """memory.events, polled for POLLPRI: kernfs signals each change."""
+        import select    # only `events` watches: off the ordinary path
         try:
             fd = os.open(os.path.join(self.path, "memory.events"),
                          os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
-        watch = base.OomWatch(fd)
+        watch = base.OomWatch(fd, select.POLLPRI)
         watch.clear()
         return watch
 
