@@ -118,7 +118,8 @@ def test_values_land_in_the_cgroup_files(runtime, bundle, cid):
     resources = bundle.linux["resources"]
     resources.update({
         "memory": {"limit": 48 * MIB, "reservation": 16 * MIB,
-                   "swappiness": 10},
+                   "swap": 96 * MIB, "swappiness": 10,
+                   "disableOOMKiller": True},
         "cpu": {"shares": 512, "quota": 30000, "period": 60000,
                 "cpus": "0", "mems": "0"},
         "pids": {"limit": 42},
@@ -130,7 +131,9 @@ def test_values_land_in_the_cgroup_files(runtime, bundle, cid):
     dirs = cgroup_dirs(start_idle(runtime, bundle, cid))
     assert read(dirs["memory"], "memory.limit_in_bytes") == str(48 * MIB)
     assert read(dirs["memory"], "memory.soft_limit_in_bytes") == str(16 * MIB)
+    assert read(dirs["memory"], "memory.memsw.limit_in_bytes") == str(96 * MIB)
     assert read(dirs["memory"], "memory.swappiness") == "10"
+    assert "oom_kill_disable 1" in read(dirs["memory"], "memory.oom_control")
     assert read(dirs["cpu"], "cpu.shares") == "512"
     assert read(dirs["cpu"], "cpu.cfs_quota_us") == "30000"
     assert read(dirs["cpu"], "cpu.cfs_period_us") == "60000"
