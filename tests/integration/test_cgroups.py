@@ -469,6 +469,28 @@ def test_kill_all_of_a_stopped_container_kills_what_is_left(runtime, bundle,
     runtime("delete", cid)
 
 
+def test_systemd_cgroup_path_without_systemd(runtime, bundle, cid):
+    """Deliberate difference: with --systemd-cgroup and no systemd running
+    (this host), runc refuses; pyoci maps slice:prefix:name onto cgroupfs
+    with systemd's naming, and later commands without the flag find it."""
+    bundle.linux["cgroupsPath"] = "system.slice:pyoci:" + cid
+    bundle.shell("sleep 1000; : %s" % cid)
+    created = runtime("--systemd-cgroup", "create", "--bundle", bundle.write(),
+                      cid, check=False)
+    if runtime.name == "runc":
+        assert created.returncode != 0
+        assert "systemd not running on this host" in created.stderr
+        return
+    assert created.returncode == 0, created.stderr
+    dirs = cgroup_dirs(runtime.state(cid)["pid"])
+    assert dirs["pids"] == os.path.join(CGROUP, "pids", "system.slice",
+                                        "pyoci-%s.scope" % cid)
+    runtime("pause", cid)
+    assert runtime.status(cid) == "paused"
+    runtime("delete", "--force", cid)
+    assert not os.path.exists(dirs["pids"])
+
+
 # -- nothing left after delete ---------------------------------------------------
 
 @pytest.mark.parametrize("path", ["normal exit", "oom kill", "sigkill of init",
