@@ -560,9 +560,23 @@ def print_version():
                                                      SPEC_VERSION))
 
 
+def _early_log(argv):
+    """The --log destination even when the rest of the command line is
+    wrong: callers read their error from that file, not from stderr."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--log")
+    parser.add_argument("--log-format", default="text")
+    parser.add_argument("--debug", action="store_true")
+    try:
+        known, _ = parser.parse_known_args(argv)
+    except SystemExit:
+        return Log()
+    return Log(known.log, known.log_format, known.debug)
+
+
 def main(argv=None):
     argv = _normalize(sys.argv[1:] if argv is None else argv)
-    log = Log()
+    log = _early_log(argv)
     try:
         args = build_parser().parse_args(argv)
         log = Log(args.log, args.log_format, args.debug)
