@@ -99,7 +99,9 @@ class Store:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
                      0o600)
         try:
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:     # a large config may take more than one write
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
