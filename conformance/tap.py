@@ -24,7 +24,10 @@ first non-blank line at column 0 when the output was cut short.
 TAP's rules for directives: `not ok # TODO` is not a failure, `ok # SKIP`
 is a skip; a plan `1..0 # SKIP reason` skips the whole program.
 
-Two more shapes the programs print:
+Three more shapes the programs print:
+
+- a test description with a newline in it, whose rest ("Refer to: URL")
+  stands at column 0 after the test line: kept with the test;
 
 - several TAP documents one after the other (linux_cgroups_cpus runs two
   `tap.New()` in turn): a `TAP version` line after a test or plan line
@@ -276,10 +279,15 @@ def parse(text):
             diagnostics.append(raw[1:].strip())
             continue  # comments keep a following block with its test
 
+        if last_was_test:
+            # tap-go prints a description with a newline as is: the rest
+            # of it ("Refer to: ...") follows the test line at column 0.
+            assertions[-1].description += "\n" + raw
+            continue
+
         junk_count += 1
         if len(junk) < _JUNK_KEPT:
             junk.append(raw)
-        last_was_test = False
         pending_block = None
 
     planned = [d[1] for d in documents if d[1] is not None]

@@ -140,3 +140,18 @@ def test_bail_out_and_junk():
     r = parse("ok 1\nBail out! no runtime\nsomething else\n1..1\n")
     assert r.bail_out == "no runtime"
     assert r.junk == ["something else"] and r.junk_count == 1
+
+
+def test_description_continued_on_the_next_line():
+    # validation/state: tap-go prints "description\nRefer to: URL" as is.
+    r = parse('''
+        ok 1 - state MUST generate an error
+        Refer to: https://example.org/runtime.md#query-state
+          ---
+          {"error": "exit status 1"}
+          ...
+        1..1
+    ''')
+    assert r.assertions[0].description.endswith("Refer to: https://example.org/runtime.md#query-state")
+    assert r.assertions[0].yaml_after == '{"error": "exit status 1"}'
+    assert r.stray_errors == [] and r.junk == []
