@@ -200,11 +200,30 @@ def _proc_pids():
 
 
 def _cmdline(pid):
+    """The command line, or for a process without one (a zombie, one
+    exiting) its name, state and parent from /proc/PID/stat."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
+            text = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        if text:
+            return text
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        return "[%s] state %s ppid %s" % (name, state, ppid)
+    except (OSError, ValueError):
         return "?"
+
+
+def _zombie(pid):
+    """Dead and waiting for its parent (PID 1 here, once a runtime's
+    helper has exited): it holds nothing to clean."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _under(path, prefix):
@@ -246,7 +265,7 @@ class Sandbox:
         left = {"processes": [], "containers": [], "mounts": [], "cgroups": [],
                 "bundles": [], "errors": []}
 
-        alive = [p for p in _proc_pids() if _pgid(p) == pgid]
+        alive = [p for p in _proc_pids() if _pgid(p) == pgid and not _zombie(p)]
         for pid in alive:
             left["processes"].append("%d %s" % (pid, _cmdline(pid)))
         _killpg(pgid)

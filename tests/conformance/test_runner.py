@@ -8,6 +8,7 @@ import pytest
 
 from pyoci.conformance import expectations as exp
 from pyoci.conformance import report, runner, tap
+from pyoci.tests.integration.harness import wait_for
 
 
 def make_suite(tmp_path, names=("create", "state")):
@@ -152,3 +153,18 @@ def test_cli_refuses_a_missing_suite(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pyoci.conformance", "--suite", str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "not a runtime-tools checkout" in out.stderr
+
+
+
+def _state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_zombies_are_not_left_behind():
+    child = subprocess.Popen(["true"])
+    assert wait_for(lambda: _state(child.pid) == "Z")
+    assert runner._zombie(child.pid)
+    assert "state Z" in runner._cmdline(child.pid)
+    child.wait()
+    assert not runner._zombie(os.getpid())
