@@ -27,6 +27,9 @@ int pyoci_ioprio_set(int which, int who, int ioprio);
 int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
                         uint32_t priority, uint64_t runtime, uint64_t deadline,
                         uint64_t period);
+/* set_mempolicy(2): mode | flags, a node bitmask of maxnode bits. */
+int pyoci_set_mempolicy(int mode, const unsigned long *nodemask,
+                        unsigned long maxnode);
 
 /* The new mount API, and openat2 for resolving paths inside a root. */
 int pyoci_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,

@@ -331,6 +331,7 @@ def _init_main(sock, spec, stage1_pid):
     proc.apply_rlimits(process.get("rlimits"))
     proc.apply_scheduler(process.get("scheduler"))
     proc.apply_io_priority(process.get("ioPriority"))
+    proc.apply_memory_policy(linux.get("memoryPolicy"))
     credentials = proc.Credentials(process, warnings)
     cwd = process.get("cwd", "/")
     try:
