@@ -465,6 +465,39 @@ def _memory_policy_nodes(doc, context):
         yield ("linux", "memoryPolicy"), "%s needs at least one node in 'nodes'" % mode
 
 
+# Node numbers beyond the largest MAX_NUMNODES a kernel can be built with.
+NODE_LIMIT = 1 << 10
+
+
+def parse_node_list(text):
+    """The node numbers of a list like "0-3,7" (set_mempolicy(2) nodes,
+    cpuset syntax); ValueError says what is wrong."""
+    nodes = set()
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError("%r is not a node number or a range like 0-3" % part)
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last:
+            raise ValueError("range %r runs backwards" % part)
+        if last >= NODE_LIMIT:
+            raise ValueError("node %d is beyond the kernel's limit of %d nodes" % (last, NODE_LIMIT))
+        nodes.update(range(first, last + 1))
+    return sorted(nodes)
+
+
+@_rule("memory-policy-nodes-syntax", CONFIG,
+       "memoryPolicy.nodes is a comma-separated list of node numbers and ranges, e.g. 0-3,7"
+       " (config-linux.md)")
+def _memory_policy_nodes_syntax(doc, context):
+    nodes = _str(_obj(_obj(doc.get("linux")).get("memoryPolicy")).get("nodes"))
+    if nodes and nodes.strip():
+        try:
+            parse_node_list(nodes)
+        except ValueError as e:
+            yield ("linux", "memoryPolicy", "nodes"), str(e)
+
+
 @_rule("personality-domain-required", CONFIG, "personality.domain is REQUIRED (config-linux.md)")
 def _personality_domain_required(doc, context):
     personality = _obj(doc.get("linux")).get("personality")

@@ -147,6 +147,16 @@ def sched_setattr(pid, policy, flags=0, nice=0, priority=0, runtime=0,
                                    runtime, deadline, period))
 
 
+def set_mempolicy(mode, nodes=()):
+    """set_mempolicy(2) for the calling thread; `mode` includes its flags,
+    `nodes` are node numbers."""
+    words = [0] * ((max(nodes, default=-1) + 64) // 64)
+    for node in nodes:
+        words[node // 64] |= 1 << (node % 64)
+    mask = ffi.new("unsigned long[]", words) if words else ffi.NULL
+    _check(lib.pyoci_set_mempolicy(mode, mask, 64 * len(words)))
+
+
 def openat2(dirfd, path, flags, mode=0, resolve=0):
     return _check(lib.pyoci_openat2(dirfd, _c(path), flags | os.O_CLOEXEC,
                                     mode, resolve))

@@ -180,6 +180,15 @@ int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
     return 0;
 }
 
+int pyoci_set_mempolicy(int mode, const unsigned long *nodemask,
+                        unsigned long maxnode)
+{
+    /* The kernel reads maxnode - 1 bits (a historical off-by-one). */
+    if (syscall(SYS_set_mempolicy, mode, nodemask, maxnode ? maxnode + 1 : 0) < 0)
+        return fail(errno, "set_mempolicy mode 0x%x", mode);
+    return 0;
+}
+
 struct pyoci_open_how {
     uint64_t flags;
     uint64_t mode;

@@ -27,6 +27,9 @@ int pyoci_ioprio_set(int which, int who, int ioprio);
 int pyoci_sched_setattr(int pid, uint32_t policy, uint64_t flags, int32_t nice,
                         uint32_t priority, uint64_t runtime, uint64_t deadline,
                         uint64_t period);
+/* set_mempolicy(2): mode | flags, a node bitmask of maxnode bits. */
+int pyoci_set_mempolicy(int mode, const unsigned long *nodemask,
+                        unsigned long maxnode);
 
 /* keyctl: join (creating it when needed) the session keyring `name`, then
  * add `add_perm` to its permission mask (as runc, so that later processes

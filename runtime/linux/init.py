@@ -529,6 +529,7 @@ def _prepare_process(process, warnings):
     proc.apply_rlimits(process.get("rlimits"))
     proc.apply_scheduler(process.get("scheduler"))
     proc.apply_io_priority(process.get("ioPriority"))
+    proc.apply_memory_policy(linux.get("memoryPolicy"))
     credentials = proc.Credentials(process, warnings)
     cwd = process.get("cwd", "/")
     try:

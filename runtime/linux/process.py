@@ -9,6 +9,8 @@ import stat
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import SyscallError, UsageError
 from pyoci.runtime.linux.procfs import last_capability
+from pyoci.runtime.linux.rootfs import describe
+from pyoci.spec.rules import parse_node_list
 
 CAPABILITIES = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
@@ -37,6 +39,12 @@ IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2,
                   "IOPRIO_CLASS_IDLE": 3}
 IOPRIO_WHO_PROCESS = 1
 PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
+MEMORY_POLICY_MODES = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2,
+                       "MPOL_INTERLEAVE": 3, "MPOL_LOCAL": 4,
+                       "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6}
+MEMORY_POLICY_FLAGS = {"MPOL_F_NUMA_BALANCING": 1 << 13,
+                       "MPOL_F_RELATIVE_NODES": 1 << 14,
+                       "MPOL_F_STATIC_NODES": 1 << 15}
 _RLIM_INFINITY = 2 ** 64 - 1
 
 
@@ -86,6 +94,24 @@ def apply_io_priority(io_priority):
         value = (IOPRIO_CLASSES[io_priority["class"]] << 13) | io_priority.get(
             "priority", 0)
         n.ioprio_set(IOPRIO_WHO_PROCESS, 0, value)
+
+
+def apply_memory_policy(policy):
+    """linux.memoryPolicy: the task policy survives fork and execve, so
+    setting it on the init sets it for the container's program."""
+    if not policy:
+        return
+    mode = MEMORY_POLICY_MODES[policy["mode"]]
+    for flag in policy.get("flags", ()):
+        mode |= MEMORY_POLICY_FLAGS[flag]
+    text = policy.get("nodes", "").strip()
+    nodes = parse_node_list(text) if text else []
+    try:
+        n.set_mempolicy(mode, nodes)
+    except OSError as e:
+        raise SyscallError("linux.memoryPolicy: cannot set %s%s on nodes %r: %s"
+                           % (policy["mode"], "".join("|" + f for f in policy.get("flags", ())),
+                              text, describe(e)), e.errno) from None
 
 
 def apply_personality(personality):

@@ -97,6 +97,8 @@ CASES = [
     ("memory-policy-mode-required", set_in("linux", "memoryPolicy", {"nodes": "0"}), "linux.memoryPolicy"),
     ("memory-policy-nodes", set_in("linux", "memoryPolicy", {"mode": "MPOL_LOCAL", "nodes": "0-1"}),
      "linux.memoryPolicy.nodes"),
+    ("memory-policy-nodes-syntax", set_in("linux", "memoryPolicy", {"mode": "MPOL_BIND", "nodes": "3-1"}),
+     "linux.memoryPolicy.nodes"),
     ("personality-domain-required", set_in("linux", "personality", {"flags": []}), "linux.personality"),
     ("net-device-name-valid", set_in("linux", "netDevices", {"eth0": {"name": "a/b"}}), "linux.netDevices.eth0.name"),
     ("net-devices-need-network-namespace", both(lambda d: drop_namespace(d, "network"),
