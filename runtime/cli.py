@@ -434,8 +434,10 @@ def cmd_update(args, log):
         raise PyociError("Intel RDT/CAT: l3 cache schema is not enabled")
     if args.mem_bw_schema:
         raise PyociError("Intel RDT/MBA: memory bandwidth schema is not enabled")
-    container.update(resources)
-    log.warnings(container.warnings)
+    try:
+        container.update(resources)
+    finally:
+        log.warnings(container.warnings)
     return 0
 
 

@@ -411,7 +411,18 @@ class Container:
             cgroup = self._require_cgroup()
             linux = self.record.setdefault("config", {}).setdefault("linux", {})
             stored = linux.setdefault("resources", {})
-            cgroup.update(_with_cpu_pair(resources, stored.get("cpu") or {}))
+            try:
+                cgroup.update(_with_cpu_pair(resources, stored.get("cpu") or {}))
+            except PyociError:
+                # put back what the record says, as runc does
+                before = {k: v for k, v in stored.items() if k != "devices"}
+                try:
+                    cgroup.update(before)
+                except PyociError as e:
+                    self.warnings = ["setting back the previous limits failed: "
+                                     "%s; the state and the cgroup may differ"
+                                     % e]
+                raise
             self.warnings = cgroup.warnings
             _merge_resources(stored, resources)
             self.store.write(self.id, self.record)

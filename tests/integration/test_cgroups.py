@@ -332,6 +332,24 @@ def affinity(pid):
                 if line.startswith("Cpus_allowed_list:")][0]
 
 
+def test_a_failed_update_puts_the_limits_back(runtime, bundle, cid, tmp_path):
+    """Memory is set before cpu; cpu.shares of 1 is refused (the kernel
+    makes it 2), and the memory limit goes back to what it was.
+    Deliberate difference: runc 1.1.5 means to do the same, but its
+    "previous" resources share the updated config, so 32 MiB stays."""
+    bundle.linux["resources"]["memory"] = {"limit": 64 * MIB}
+    dirs = cgroup_dirs(start_idle(runtime, bundle, cid))
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps({"memory": {"limit": 32 * MIB},
+                                "cpu": {"shares": 1}}))
+    result = runtime("update", "--resources", path, cid, check=False)
+    assert result.returncode != 0
+    assert "minimum allowed cpu-shares is 2" in result.stderr
+    kept = {"pyoci": 64 * MIB, "runc": 32 * MIB}[runtime.name]
+    assert read(dirs["memory"], "memory.limit_in_bytes") == str(kept)
+    runtime("delete", "--force", cid)
+
+
 def test_update_is_kept_in_the_state(pyoci, bundle, cid):
     """pyoci only: the state record is pyoci's own format."""
     bundle.linux["resources"]["memory"] = {"limit": 64 * MIB}
