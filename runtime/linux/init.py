@@ -509,6 +509,7 @@ def _init_main(sock, spec, stage1_pid):
     rootfs.finish()
 
     proc.apply_personality(linux.get("personality"))
+    proc.apply_memory_policy(linux.get("memoryPolicy"))
     path, env = _prepare_process(process, warnings)
 
     _send(sock, {"type": "ready", "warnings": warnings})
@@ -529,7 +530,6 @@ def _prepare_process(process, warnings):
     proc.apply_rlimits(process.get("rlimits"))
     proc.apply_scheduler(process.get("scheduler"))
     proc.apply_io_priority(process.get("ioPriority"))
-    proc.apply_memory_policy(linux.get("memoryPolicy"))
     credentials = proc.Credentials(process, warnings)
     cwd = process.get("cwd", "/")
     try:
