@@ -122,6 +122,14 @@ class Bundle:
         return self.path
 
 
+def stopped_container(runtime, bundle, container_id):
+    """Create and start a container whose program exits at once, and wait
+    until the runtime says it stopped (its state is kept until delete)."""
+    runtime("create", "--bundle", bundle.shell("true").write(), container_id)
+    runtime("start", container_id)
+    assert wait_for(lambda: runtime.status(container_id) == "stopped")
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02):
     deadline = time.monotonic() + timeout
     while True:

@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from pyoci.tests.integration.harness import PYOCI, RUNC, Runtime, wait_for
+from pyoci.tests.integration.harness import (PYOCI, RUNC, Runtime, stopped_container,
+                                             wait_for)
 
 pytestmark = pytest.mark.root
 
@@ -242,10 +243,7 @@ def test_a_created_container_can_be_paused(runtime, bundle, cid):
 
 
 def test_pause_and_resume_of_a_stopped_container_fail(runtime, bundle, cid):
-    bundle.shell("true")
-    runtime("create", "--bundle", bundle.write(), cid)
-    runtime("start", cid)
-    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    stopped_container(runtime, bundle, cid)
     result = runtime("pause", cid, check=False)
     assert result.returncode != 0 and "container not running" in result.stderr
     result = runtime("resume", cid, check=False)

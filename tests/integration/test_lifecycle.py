@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pyoci.tests.integration.harness import wait_for
+from pyoci.tests.integration.harness import stopped_container, wait_for
 
 pytestmark = pytest.mark.root
 
@@ -71,10 +71,7 @@ def test_second_start_fails(runtime, bundle, cid):
 
 
 def test_start_of_a_stopped_container_fails(runtime, bundle, cid):
-    bundle.shell("true")
-    runtime("create", "--bundle", bundle.write(), cid)
-    runtime("start", cid)
-    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    stopped_container(runtime, bundle, cid)
     again = runtime("start", cid, check=False)
     assert again.returncode != 0 and "stopped" in again.stderr
     runtime("delete", cid)
@@ -101,9 +98,7 @@ def test_delete_of_a_created_container(runtime, bundle, cid):
 
 
 def test_kill_of_a_stopped_container_says_not_running(runtime, bundle, cid):
-    bundle.shell("true")
-    runtime("run", "--bundle", bundle.write(), "--detach", cid)
-    assert wait_for(lambda: runtime.status(cid) == "stopped")
+    stopped_container(runtime, bundle, cid)
     refused = runtime("kill", cid, "TERM", check=False)
     assert refused.returncode != 0
     assert "container not running" in refused.stderr
