@@ -33,7 +33,10 @@ def test_hostile_ids_are_refused_and_leave_nothing(runtime, bundle, tmp_path, co
     assert not os.path.exists("/x")
 
 
-def test_fifty_concurrent_creates_of_one_id(runtime, bundle, cid):
+def test_fifty_concurrent_creates_of_one_id(pyoci, bundle, cid):
+    # pyoci only: runc 1.1.5 loses this race now and then (seen in CI): a
+    # loser's clean-up removes the winner's state and leaves its cgroups.
+    runtime = pyoci
     bundle.shell("sleep 1000; : %s" % cid)
     path = bundle.write()
     # Errors to files: the winner's container keeps its stderr open.
