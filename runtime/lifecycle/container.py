@@ -236,6 +236,9 @@ class Container:
             cgroup.apply(linux.get("resources") or {}, linux.get("devices"))
             cgroup.add_process(init_pid)
             _write_oom_score_adj(init_pid, config["process"].get("oomScoreAdj"))
+            if linux.get("netDevices"):
+                from pyoci.runtime.linux.netdevices import move_devices
+                move_devices(linux["netDevices"], "/proc/%d/ns/net" % init_pid)
             launcher.release()
             hooks = config.get("hooks") or {}
             # The process exists and waits for start: the status these hooks
