@@ -223,6 +223,16 @@ def _mount_idmap_needs_mapping(doc, context):
                    "%r needs uidMappings and gidMappings on the mount or a user namespace" % options[0])
 
 
+@_rule("mount-idmap-bind-only", CONFIG,
+       "idmapped mounts are bind mounts (runc: only supported for bind-mounts)")
+def _mount_idmap_bind_only(doc, context):
+    for index, mount in _objects(doc.get("mounts")):
+        options = _list(mount.get("options"))
+        idmapped = mount.get("uidMappings") or any(o in ("idmap", "ridmap") for o in options)
+        if idmapped and mount.get("type") != "bind" and not {"bind", "rbind"} & set(options):
+            yield ("mounts", index), "id-mapped mounts are only supported for bind mounts"
+
+
 @_rule("namespace-type-unique", CONFIG, "a namespace type MUST NOT be listed twice (config-linux.md)")
 def _namespace_type_unique(doc, context):
     seen = {}

@@ -239,7 +239,7 @@ class Container:
             if linux.get("netDevices"):
                 from pyoci.runtime.linux.netdevices import move_devices
                 move_devices(linux["netDevices"], "/proc/%d/ns/net" % init_pid)
-            launcher.release()
+            launcher.release(_idmapped_trees(config, bundle, init_pid))
             hooks = config.get("hooks") or {}
             # The process exists and waits for start: the status these hooks
             # read is "created" (runtime-tools hooks_stdin requires it).
@@ -785,6 +785,15 @@ def _passed_fds(process, preserve_fds):
                                % (fd - base, preserve_fds, e.strerror),
                                e.errno) from None
     return listen + preserve_fds
+
+
+def _idmapped_trees(config, bundle, init_pid):
+    """The detached idmapped trees of the mounts that ask for them, by
+    mount index (idmap.py), made here because the init cannot."""
+    from pyoci.runtime.linux import idmap
+    if not any(idmap.is_idmapped(m) for m in config.get("mounts", ())):
+        return {}
+    return idmap.open_idmapped_trees(config, bundle, init_pid)
 
 
 def _write_oom_score_adj(pid, value):

@@ -13,14 +13,17 @@ HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer",
 
 
 def features():
-    from pyoci.runtime.linux import cgroups
+    from pyoci.runtime.linux import cgroups, idmap
     last_cap = procfs.last_capability()
+    idmapped = idmap.supported()
+    mount_options = set(MOUNT_FLAGS) | set(PROPAGATION_FLAGS) | set(RECURSIVE_ATTRS)
+    if idmapped:
+        mount_options |= set(idmap.IDMAP_OPTIONS)
     return {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": SPEC_VERSION,
         "hooks": list(HOOKS),
-        "mountOptions": sorted(set(MOUNT_FLAGS) | set(PROPAGATION_FLAGS)
-                               | set(RECURSIVE_ATTRS)),
+        "mountOptions": sorted(mount_options),
         "linux": {
             "namespaces": sorted(CLONE_FLAGS),
             "capabilities": list(CAPABILITIES[:last_cap + 1]),
@@ -29,8 +32,8 @@ def features():
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
-            "mountExtensions": {"idmap": {"enabled": False}},
-            "netDevices": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": idmapped}},
+            "netDevices": {"enabled": True},
         },
         "annotations": {"org.pyoci.version": __version__},
     }

@@ -23,7 +23,10 @@ message. Every request is answered; instead of its answer a child may send
     1     S1 -> P     userns      user namespace exists: write its id maps
     2     P  -> S1    mapped
     3     S1 -> P     init        S2 forked; "pid" is its host pid
-    4     P  -> S2    placed      S2 is in its cgroup; "pid" is its host pid
+    4     P  -> S2    placed      S2 is in its cgroup; "pid" is its host pid;
+                                  "mounts": indexes of the idmapped mounts
+                                  whose detached trees ride along
+                                  (SCM_RIGHTS, in that order; idmap.py)
     5     S2 -> P     hooks       mounts done: run prestart + createRuntime
     6     P  -> S2    hooks-done
     7     S2 -> P     ready       pivoted, process prepared; "warnings"
@@ -76,6 +79,7 @@ from pyoci.runtime import _native as n
 from pyoci.runtime.errors import PyociError, SyscallError
 from pyoci.runtime.linux import hooks as hook_runner
 from pyoci.runtime.linux import namespaces, procfs, process as proc, terminal
+from pyoci.runtime.linux.idmap import is_idmapped
 from pyoci.runtime.linux.rootfs import Rootfs, describe
 
 _MESSAGE_LIMIT = 1 << 16
@@ -224,10 +228,18 @@ class InitLauncher:
         self.init_pid = message["pid"]
         return self.init_pid
 
-    def release(self):
-        """Step 4-5: the init sits in its cgroup; let it build the rootfs
-        and return when it asks for the host-side hooks."""
-        _send(self._init, {"type": "placed", "pid": self.init_pid})
+    def release(self, idmapped_trees):
+        """Step 4-5: the init sits in its cgroup; hand it the idmapped
+        trees ({mount index: fd}, closed here), let it build the rootfs and
+        return when it asks for the host-side hooks."""
+        indexes = sorted(idmapped_trees)
+        try:
+            socket.send_fds(self._init, [json.dumps(
+                {"type": "placed", "pid": self.init_pid, "mounts": indexes})
+                .encode()], [idmapped_trees[i] for i in indexes])
+        finally:
+            for fd in idmapped_trees.values():
+                os.close(fd)
         _receive(self._init, "hooks", "init")
 
     def finish(self):
@@ -473,7 +485,7 @@ def _init_main(sock, spec, stage1_pid):
     config = spec.config
     linux = config.get("linux", {})
     plan = spec.plan
-    host_pid = _receive(sock, "placed", "pyoci")["pid"]
+    host_pid, idmapped_trees = _receive_placed(sock, config)
     if "cgroup" in plan.created:
         n.unshare(n.CLONE_NEWCGROUP)
     os.setsid()
@@ -484,7 +496,8 @@ def _init_main(sock, spec, stage1_pid):
     rootfs = Rootfs(spec.rootfs, spec.bundle, config,
                     new_user_ns="user" in plan.created,
                     new_cgroup_ns="cgroup" in plan.created,
-                    host_mount_ns=not plan.has("mount"))
+                    host_mount_ns=not plan.has("mount"),
+                    idmapped_trees=idmapped_trees)
     rootfs.prepare()
     rootfs.mount_all()
     rootfs.create_devices()
@@ -521,6 +534,22 @@ def _init_main(sock, spec, stage1_pid):
     hook_runner.run_hooks(hooks.get("startContainer"), "startContainer",
                           spec.state("created", host_pid))
     _execute(config, path, process["args"], env, 3 + spec.preserve_fds)
+
+
+def _receive_placed(sock, config):
+    """Step 4 from the init's side: its host pid and the idmapped trees."""
+    expected = sum(1 for m in config.get("mounts", ()) if is_idmapped(m))
+    data, fds = _recv_data(sock, expected)
+    try:
+        message = _decode(data, "placed", "pyoci")
+        if len(fds) != len(message["mounts"]):
+            raise SyscallError("pyoci sent %d idmapped mounts for %d"
+                               % (len(fds), len(message["mounts"])), errno.EPROTO)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return message["pid"], dict(zip(message["mounts"], fds))
 
 
 def _prepare_process(process, warnings):

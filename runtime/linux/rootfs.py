@@ -52,8 +52,9 @@ RECURSIVE_ATTRS = {
     "rstrictatime": (0x20, _ATIME_MASK), "rnostrictatime": (0, _ATIME_MASK),
     "rnosymfollow": (0x200000, 0), "rsymfollow": (0, 0x200000),
 }
-# Options that are runtime directives, not kernel data.
-IGNORED_OPTIONS = {"tmpcopyup"}
+# Options that are runtime directives, not kernel data (idmap and ridmap
+# are done before the init mounts: idmap.py).
+IGNORED_OPTIONS = {"tmpcopyup", "idmap", "ridmap"}
 
 # statvfs flags -> mount flags: the ones a bind remount must keep when the
 # kernel has locked them (mounts inherited into a user namespace).
@@ -140,7 +141,7 @@ class Rootfs:
     namespace, in the order runc does."""
 
     def __init__(self, rootfs, bundle, config, new_user_ns, new_cgroup_ns,
-                 host_mount_ns=False):
+                 host_mount_ns=False, idmapped_trees=None):
         self.rootfs = rootfs
         self.bundle = bundle
         self.config = config
@@ -151,6 +152,8 @@ class Rootfs:
         # host's, all under one private bind of the rootfs that delete
         # detaches (detach_host_rootfs), and the root is entered by chroot.
         self.host_mount_ns = host_mount_ns
+        # mount index -> detached idmapped tree made by pyoci create
+        self.idmapped_trees = idmapped_trees or {}
         self.root_fd = -1
 
     # -- path resolution inside the rootfs ---------------------------------
@@ -226,7 +229,11 @@ class Rootfs:
     def mount_all(self):
         for index, mount in enumerate(self.config.get("mounts", ())):
             try:
-                self.mount_one(mount)
+                tree = self.idmapped_trees.pop(index, -1)
+                if tree >= 0:
+                    self._move_tree(tree, mount)
+                else:
+                    self.mount_one(mount)
             except OSError as e:
                 raise SyscallError("mounts[%d]: cannot mount %s on %s: %s" % (
                     index, mount.get("source") or mount.get("type", ""),
@@ -265,6 +272,24 @@ class Rootfs:
         finally:
             if source_fd >= 0:
                 os.close(source_fd)
+
+    def _move_tree(self, tree, mount):
+        """An idmapped bind: the detached tree moved onto its destination,
+        then the same flags and propagation as any bind."""
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(tree).st_mode)
+            target_fd = self.resolve(mount["destination"],
+                                     "dir" if is_dir else "file")
+            try:
+                n.move_mount(tree, "", target_fd, "", n.MOVE_MOUNT_F_EMPTY_PATH
+                             | n.MOVE_MOUNT_T_EMPTY_PATH)
+            finally:
+                os.close(target_fd)
+        finally:
+            os.close(tree)
+        options = MountOptions(mount.get("options"))
+        options.bind = True
+        self._finish_mount(mount["destination"], options)
 
     def _finish_mount(self, destination, options):
         """Flags a bind mount only takes on remount, propagation, and

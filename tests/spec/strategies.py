@@ -107,6 +107,8 @@ def mounts(draw, has_userns):
         mount["gidMappings"] = draw(id_mappings)
     if (has_userns or "uidMappings" in mount) and draw(st.booleans()):
         mount.setdefault("options", []).append(draw(st.sampled_from(["idmap", "ridmap"])))
+    if "uidMappings" in mount or {"idmap", "ridmap"} & set(mount.get("options", ())):
+        mount["type"] = "bind"      # idmapped mounts are bind mounts
     return mount
 
 
