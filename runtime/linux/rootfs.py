@@ -584,12 +584,17 @@ def _unescape(path):
 
 
 def _cgroup_v1_hierarchies():
-    """(mountpoint, controllers) of the host's cgroup v1 hierarchies."""
+    """(mountpoint, controllers) of the host's cgroup v1 hierarchies: the
+    ones under /sys/fs/cgroup, each once. The table also holds binds of
+    them elsewhere, such as the cgroup mounts of containers that share the
+    host's mount namespace, whose roots are their own cgroups."""
     found = []
     for fields, separator in _mountinfo():
-        if fields[separator + 1] != "cgroup":
-            continue
         mountpoint = _unescape(fields[4])
+        if fields[separator + 1] != "cgroup" \
+                or os.path.dirname(mountpoint) != "/sys/fs/cgroup" \
+                or any(mountpoint == seen for seen, _ in found):
+            continue
         super_options = fields[separator + 3].split(",")
         controllers = [o for o in super_options
                        if o not in ("rw", "ro") and not o.startswith("release_agent")
