@@ -126,6 +126,7 @@ class Daemons:
         self.docker_exec_root = dock / "exec"
         self.podman_dir = self.base / "podman"
         self.default_roots_before = {r: _container_ids(r) for r in DEFAULT_STATE_ROOTS}
+        self.default_roots_existed = [r for r in DEFAULT_STATE_ROOTS if os.path.isdir(r)]
         self.client_env = dict(os.environ, DOCKER_HOST="unix://%s" % self.docker_socket,
                                DOCKER_CONFIG=str(dock / "client"))
 
@@ -355,6 +356,12 @@ class Daemons:
             for dirpath, _, _ in sorted(os.walk(parent), key=lambda w: -len(w[0])):
                 try:
                     os.rmdir(dirpath)
+                except OSError:
+                    pass
+        for root in DEFAULT_STATE_ROOTS:
+            if root not in self.default_roots_existed:
+                try:
+                    os.rmdir(root)  # made by a runtime podman called
                 except OSError:
                     pass
         shutil.rmtree(self.base, ignore_errors=True)
