@@ -576,9 +576,16 @@ def _early_log(argv):
     return Log(known.log, known.log_format, known.debug)
 
 
+# runc's exec exits 255 when the process could not be run (a wrong command
+# line still exits 1): not a status the process itself could have chosen
+# by accident as often as 1.
+EXEC_FAILED = 255
+
+
 def main(argv=None):
     argv = _normalize(sys.argv[1:] if argv is None else argv)
     log = _early_log(argv)
+    args = None
     try:
         args = build_parser().parse_args(argv)
         log = Log(args.log, args.log_format, args.debug)
@@ -593,6 +600,8 @@ def main(argv=None):
             import traceback
             traceback.print_exc()
         log.write("error", str(e))
+        if args is not None and args.command == "exec" and not isinstance(e, UsageError):
+            return EXEC_FAILED
         return 1
     except KeyboardInterrupt:
         return 130

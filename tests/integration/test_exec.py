@@ -82,8 +82,14 @@ def test_exec_cap_adds_a_capability(runtime, cid, running):
 ])
 def test_exec_errors_as_docker_reads_them(runtime, cid, running, command, message):
     result = runtime("exec", cid, command, check=False)
-    assert result.returncode != 0
+    assert result.returncode == 255  # runc's: the program never ran
     assert message in result.stderr
+
+
+def test_exec_in_an_unknown_container_exits_255(runtime, cid):
+    result = runtime("exec", cid, "true", check=False)
+    assert result.returncode == 255
+    assert "does not exist" in result.stderr
 
 
 def test_exec_in_a_stopped_container(runtime, bundle, cid):
