@@ -158,6 +158,9 @@ class Container:
             # Running without the filter asked for would be a silent hole in
             # the wall; runc built without seccomp refuses the same way.
             raise PyociError("seccomp: config provided but seccomp not supported")
+        if config.get("linux", {}).get("intelRdt") is not None:
+            from pyoci.runtime.linux import intelrdt
+            intelrdt.check(config["linux"]["intelRdt"], intelrdt.resctrl_root())
         process = config["process"]
         terminal.check_terminal(process.get("terminal"), console_socket,
                                 detach=not relay_terminal)
@@ -235,6 +238,8 @@ class Container:
             record["cgroup"] = cgroup.to_record()
             cgroup.apply(linux.get("resources") or {}, linux.get("devices"))
             cgroup.add_process(init_pid)
+            if linux.get("intelRdt") is not None:
+                self._join_resctrl(linux["intelRdt"], init_pid)
             _write_oom_score_adj(init_pid, config["process"].get("oomScoreAdj"))
             if linux.get("netDevices"):
                 from pyoci.runtime.linux.netdevices import move_devices
@@ -265,6 +270,18 @@ class Container:
             if pid_file and launcher is not None and launcher.init_pid:
                 _remove_quietly(pid_file)
             raise
+
+    def _join_resctrl(self, rdt, init_pid):
+        from pyoci.runtime.linux import intelrdt
+        root = intelrdt.resctrl_root()
+        intelrdt.check(rdt, root)
+        group = intelrdt.ResctrlGroup.open(rdt, self.id, root)
+        self.record["intel_rdt"] = group.to_record()
+        self.store.write(self.id, self.record)
+        try:
+            group.add_process(init_pid, self.id, rdt.get("enableMonitoring"), root)
+        finally:
+            self.record["intel_rdt"] = group.to_record()    # the monitoring group
 
     # -- start, kill ----------------------------------------------------------
 
@@ -615,6 +632,9 @@ class Container:
         if cgroup is not None:
             cgroup.destroy()
         record = self.record or {}
+        if record.get("intel_rdt"):
+            from pyoci.runtime.linux.intelrdt import ResctrlGroup
+            ResctrlGroup.from_record(record["intel_rdt"]).destroy()
         if "host_rootfs_mounts" in record:
             from pyoci.runtime.linux.rootfs import detach_host_rootfs
             detach_host_rootfs(record["rootfs"], record["host_rootfs_mounts"])

@@ -31,9 +31,18 @@ def features():
             "seccomp": {"enabled": False},
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
-            "intelRdt": {"enabled": False},
+            "intelRdt": _intel_rdt(),
             "mountExtensions": {"idmap": {"enabled": idmapped}},
             "netDevices": {"enabled": True},
         },
         "annotations": {"org.pyoci.version": __version__},
     }
+
+
+def _intel_rdt():
+    """Enabled only where a resctrl filesystem is mounted: elsewhere a
+    config that asks for it is refused (intelrdt.check)."""
+    from pyoci.runtime.linux.intelrdt import resctrl_root
+    if resctrl_root() is None:
+        return {"enabled": False}
+    return {"enabled": True, "schemata": True, "monitoring": True}

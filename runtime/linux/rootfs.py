@@ -557,6 +557,12 @@ def mounts_at(path):
     return sum(1 for point, _ in _mountinfo_points() if point == path)
 
 
+def mountpoints_of(fstype):
+    """Where filesystems of `fstype` are mounted in this mount namespace."""
+    return [_unescape(fields[4]) for fields, separator in _mountinfo()
+            if fields[separator + 1] == fstype]
+
+
 def detach_host_rootfs(path, mounts_before):
     """Undo the rootfs bind of a container without a mount namespace, and
     with it every mount made under it; only if it is still there (a mount

@@ -38,3 +38,15 @@ def test_every_listed_namespace_is_created(pyoci, bundle, cid):
     bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.shell("readlink /proc/self/ns/time")
     assert pyoci("run", "--bundle", bundle.write(), cid).stdout.startswith("time:")
+
+
+def test_extensions_are_enabled_exactly_where_they_work(pyoci):
+    """Each enabled extension has its real-container tests:
+    test_net_devices.py, test_idmapped_mounts.py; Intel RDT needs a
+    mounted resctrl, which this kind of host lacks (test_intel_rdt.py)."""
+    from pyoci.runtime.linux.intelrdt import resctrl_root
+    linux = features(pyoci)["linux"]
+    assert linux["netDevices"] == {"enabled": True}
+    assert linux["mountExtensions"] == {"idmap": {"enabled": True}}
+    assert linux["intelRdt"]["enabled"] == (resctrl_root() is not None)
+    assert linux["seccomp"] == linux["apparmor"] == linux["selinux"] == {"enabled": False}
