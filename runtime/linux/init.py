@@ -37,8 +37,7 @@ message. Every request is answered; instead of its answer a child may send
 
     With process.terminal, between steps 6 and 7 (after pivot_root, so
     that /dev/ptmx is the container's devpts):
-    6a    S2 -> P     console     the pty master rides along (SCM_RIGHTS);
-                                  "name" is its /dev/pts path
+    6a    S2 -> P     console     the pty master rides along (SCM_RIGHTS)
     6b    P  -> S2    console-sent  the master went to the console socket
                                   (or pyoci keeps it to relay a foreground
                                   run); S2 has bound the slave over
@@ -141,7 +140,7 @@ def _receive_console(sock, who):
     """Step 6a: the console message and the pty master it carries."""
     data, fds = _recv_data(sock, 1)
     try:
-        message = _decode(data, "console", who)
+        _decode(data, "console", who)
         if len(fds) != 1:
             raise SyscallError("container init (%s) sent no pty master" % who,
                                errno.EPROTO)
@@ -149,15 +148,14 @@ def _receive_console(sock, who):
         for fd in fds:
             os.close(fd)
         raise
-    return message["name"], fds[0]
+    return fds[0]
 
 
 def _send_console(sock, process):
     """Steps 6a-6b from the child's side; returns the pty slave."""
-    master, slave, name = terminal.open_pty(process.get("consoleSize"))
+    master, slave = terminal.open_pty(process.get("consoleSize"))
     try:
-        socket.send_fds(sock, [json.dumps({"type": "console", "name": name})
-                               .encode()], [master])
+        socket.send_fds(sock, [json.dumps({"type": "console"}).encode()], [master])
     finally:
         os.close(master)
     _receive(sock, "console-sent", "pyoci")
@@ -251,8 +249,7 @@ class InitLauncher:
 
     def _hand_over_console(self):
         if self.spec.terminal:
-            name, master = _receive_console(self._init, "init")
-            self.console.deliver(master, name)
+            self.console.deliver(_receive_console(self._init, "init"))
             _send(self._init, {"type": "console-sent"})
 
     def commit(self):

@@ -7,7 +7,8 @@ The pty is opened inside the container (its /dev/ptmx, so its own devpts
 instance) by the process that will use it; the slave becomes fds 0-2 (and,
 for an init, /dev/console); the master travels to pyoci over the launch
 socket and from there to the caller's console socket in one message whose
-payload is the pty's name and whose one SCM_RIGHTS fd is the master."""
+payload is the master's path (/dev/ptmx, as runc sends it: go-runc names
+the received file after it) and whose one SCM_RIGHTS fd is the master."""
 import errno
 import fcntl
 import os
@@ -20,10 +21,10 @@ import termios
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import SyscallError, UsageError
 
-_TIOCGPTN = 0x80045430
 _TIOCSPTLCK = 0x40045431
 _TIOCGPTPEER = 0x5441
 _WINSIZE = "HHHH"
+MASTER_PATH = "/dev/ptmx"
 
 
 def check_terminal(terminal, console_socket, detach):
@@ -39,18 +40,16 @@ def check_terminal(terminal, console_socket, detach):
 # -- inside the container -----------------------------------------------------
 
 def open_pty(console_size=None):
-    """A new pty from the container's /dev/ptmx: (master, slave, name).
+    """A new pty from the container's /dev/ptmx: (master, slave).
     The slave is opened from the master (TIOCGPTPEER), never by a path an
     image could redirect."""
     try:
-        master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        master = os.open(MASTER_PATH, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as e:
         raise SyscallError("process.terminal: cannot open /dev/ptmx in the "
                            "container: %s" % e.strerror, e.errno) from None
     try:
         fcntl.ioctl(master, _TIOCSPTLCK, struct.pack("i", 0))
-        number = struct.unpack("i", fcntl.ioctl(master, _TIOCGPTN,
-                                                struct.pack("i", 0)))[0]
         slave = fcntl.ioctl(master, _TIOCGPTPEER,
                             os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
         if console_size:
@@ -59,7 +58,7 @@ def open_pty(console_size=None):
     except OSError:
         os.close(master)
         raise
-    return master, slave, "/dev/pts/%d" % number
+    return master, slave
 
 
 def set_size(fd, rows, columns):
@@ -111,9 +110,9 @@ class ConsoleSocket:
             raise SyscallError("cannot connect to console socket %s: %s"
                                % (path, e.strerror), e.errno) from None
 
-    def deliver(self, master, name):
+    def deliver(self, master):
         try:
-            socket.send_fds(self.sock, [name.encode()], [master])
+            socket.send_fds(self.sock, [MASTER_PATH.encode()], [master])
         finally:
             os.close(master)
             self.close()
@@ -128,7 +127,7 @@ class KeptMaster:
     def __init__(self):
         self.master = -1
 
-    def deliver(self, master, name):
+    def deliver(self, master):
         # Sized before the program starts, so that it never sees 0x0.
         if os.isatty(0):
             _copy_size(0, master)
