@@ -1,5 +1,5 @@
 """Build glue that pyproject.toml cannot express: the package list under the
-one `pyoci` namespace, the cffi helper, and keeping its build script out of
+one `pyoci` namespace, the cffi modules, and keeping its build script out of
 the installed package."""
 import os
 
@@ -29,6 +29,7 @@ class BuildPyWithoutNativeBuildScript(build_py):
 setup(
     packages=find_packages(),
     package_data={"pyoci.spec": ["schema/*.json"]},
-    cffi_modules=["runtime/_native/build.py:ffibuilder"],
+    cffi_modules=["runtime/_native/build.py:ffibuilder",
+                  "runtime/_native/build.py:seccomp_ffibuilder"],
     cmdclass={"build_py": BuildPyWithoutNativeBuildScript},
 )

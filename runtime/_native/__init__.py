@@ -61,6 +61,15 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 
+CAP_SYS_ADMIN = 21
+
+SECCOMP_FILTER_FLAG_TSYNC = 1
+SECCOMP_FILTER_FLAG_LOG = 2
+SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 8
+SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 16
+SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 32
+
 RESOLVE_NO_XDEV = 0x01
 RESOLVE_NO_MAGICLINKS = 0x02
 RESOLVE_NO_SYMLINKS = 0x04
@@ -181,16 +190,48 @@ def join_session_keyring(name, add_perm):
     return _check(lib.pyoci_join_session_keyring(_c(name), add_perm))
 
 
-def execute(path, argv, envp, close_from_fd=3, bpf=b"", seccomp_flags=0):
-    """Reset signals, seal fds >= close_from_fd, load seccomp, execve.
-    Returns only by raising OSError."""
+def execute(path, argv, envp, close_from_fd=3, seccomp=None):
+    """Reset signals, seal fds >= close_from_fd, load the seccomp filter
+    (a SeccompLoad, or None), execve. Returns only by raising OSError."""
     keep = [ffi.new("char[]", os.fsencode(a)) for a in argv]
     keep_env = [ffi.new("char[]", os.fsencode(e)) for e in envp]
     c_argv = ffi.new("char *[]", keep + [ffi.NULL])
     c_envp = ffi.new("char *[]", keep_env + [ffi.NULL])
-    program = ffi.from_buffer(bpf) if bpf else ffi.NULL
-    _check(lib.pyoci_exec(_c(path), c_argv, c_envp, close_from_fd, program,
-                          len(bpf) // 8, seccomp_flags))
+    c_seccomp = ffi.NULL if seccomp is None else seccomp.c_struct()
+    _check(lib.pyoci_exec(_c(path), c_argv, c_envp, close_from_fd, c_seccomp))
+
+
+class SeccompLoad:
+    """What pyoci_exec needs to load a filter: the BPF program (bytes of
+    struct sock_filter), seccomp(2) flags; `caps` (effective, permitted,
+    inheritable) to set once it is loaded, when CAP_SYS_ADMIN was kept for
+    the load; `agent_fd` and `message` for an SCMP_ACT_NOTIFY listener."""
+
+    def __init__(self, bpf, flags, caps=None, agent_fd=-1, message=b""):
+        self.bpf, self.flags, self.caps = bpf, flags, caps
+        self.agent_fd, self.message = agent_fd, message
+
+    def c_struct(self):
+        s = ffi.new("struct pyoci_seccomp *")
+        # cffi keeps these buffers alive only as long as self does.
+        self._bpf = ffi.from_buffer(self.bpf)
+        self._message = ffi.from_buffer(self.message)
+        s.bpf, s.bpf_len, s.flags = self._bpf, len(self.bpf) // 8, self.flags
+        if self.caps is not None:
+            s.restore_caps = 1
+            s.effective, s.permitted, s.inheritable = self.caps
+        s.agent_fd = self.agent_fd
+        s.message, s.message_len = self._message, len(self.message)
+        self._struct = s
+        return s
+
+
+def seccomp_flags_supported(flags):
+    return bool(_check(lib.pyoci_seccomp_flags_supported(flags)))
+
+
+def seccomp_action_available(action):
+    return bool(_check(lib.pyoci_seccomp_action_available(action)))
 
 
 # eBPF for the cgroup v2 device controller (used by pyoci.runtime.linux.cgroups).

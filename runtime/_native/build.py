@@ -1,5 +1,5 @@
-"""cffi build script for the C helper (out-of-line API mode). Used by
-setup.py at build time; not installed."""
+"""cffi build scripts (out-of-line API mode) for the C helper and for the
+libseccomp binding. Used by setup.py at build time; not installed."""
 import os
 import re
 import subprocess
@@ -46,5 +46,17 @@ ffibuilder.set_source(
     extra_compile_args=["-Wall", "-Wextra", "-Werror", "-O2"],
 )
 
+# Imported only for a config with linux.seccomp (and by `features`), so
+# that other commands never load libseccomp.
+seccomp_ffibuilder = FFI()
+seccomp_ffibuilder.cdef(_read("libseccomp.h"))
+seccomp_ffibuilder.set_source(
+    "pyoci.runtime._native._libseccomp",
+    "#include <stdlib.h>\n#include <seccomp.h>",
+    libraries=["seccomp"],
+    extra_compile_args=["-Wall", "-Wextra", "-Werror", "-O2"],
+)
+
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)
+    seccomp_ffibuilder.compile(verbose=True)

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -239,9 +240,58 @@ int pyoci_mount_setattr(int dirfd, const char *path, unsigned int flags,
     return 0;
 }
 
+/* After the filter is in, only these syscalls run before execve:
+ * capset, sendmsg and close (see struct pyoci_seccomp). */
+static int load_seccomp(const struct pyoci_seccomp *seccomp)
+{
+    struct sock_fprog prog = {seccomp->bpf_len,
+                              (struct sock_filter *)seccomp->bpf};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {(void *)seccomp->message, seccomp->message_len};
+    struct msghdr msg;
+    struct cmsghdr *cmsg;
+    int listener, rc;
+
+    listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, seccomp->flags,
+                       &prog);
+    if (listener < 0)
+        return fail(errno, "load seccomp filter (%u instructions)",
+                    seccomp->bpf_len);
+    if (seccomp->restore_caps) {
+        rc = pyoci_capset(seccomp->effective, seccomp->permitted,
+                          seccomp->inheritable);
+        if (rc < 0)
+            return rc;
+    }
+    if (seccomp->agent_fd < 0)
+        return 0;
+
+    memset(&msg, 0, sizeof(msg));
+    memset(&control, 0, sizeof(control));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buffer;
+    msg.msg_controllen = sizeof(control.buffer);
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+    while (sendmsg(seccomp->agent_fd, &msg, MSG_NOSIGNAL) < 0) {
+        if (errno != EINTR)
+            return fail(errno, "send the seccomp listener fd to the agent "
+                        "at linux.seccomp.listenerPath");
+    }
+    close(listener);
+    close(seccomp->agent_fd);
+    return 0;
+}
+
 int pyoci_exec(const char *path, char *const argv[], char *const envp[],
-               int close_from_fd, const void *bpf, unsigned short bpf_len,
-               unsigned int seccomp_flags)
+               int close_from_fd, const struct pyoci_seccomp *seccomp)
 {
     sigset_t all;
     int sig;
@@ -260,15 +310,36 @@ int pyoci_exec(const char *path, char *const argv[], char *const envp[],
     if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
         return fail(errno, "sigprocmask");
 
-    if (bpf_len > 0) {
-        struct sock_fprog prog = {bpf_len, (struct sock_filter *)bpf};
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, seccomp_flags,
-                    &prog) < 0)
-            return fail(errno, "load seccomp filter");
+    if (seccomp != NULL) {
+        int rc = load_seccomp(seccomp);
+        if (rc < 0)
+            return rc;
     }
 
     execve(path, argv, envp);
     return fail(errno, "exec %s", path);
+}
+
+int pyoci_seccomp_flags_supported(unsigned int flags)
+{
+    /* The kernel checks the flags before it reads the program: EFAULT for
+     * a NULL program means the flags passed (libseccomp probes the same). */
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL) == 0)
+        return fail(EPROTO, "seccomp probe of flags %#x loaded nothing", flags);
+    if (errno == EFAULT)
+        return 1;
+    if (errno == EINVAL)
+        return 0;
+    return fail(errno, "seccomp probe of flags %#x", flags);
+}
+
+int pyoci_seccomp_action_available(uint32_t action)
+{
+    if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
+        return 1;
+    if (errno == EOPNOTSUPP)
+        return 0;
+    return fail(errno, "seccomp probe of action %#x", action);
 }
 
 long pyoci_join_session_keyring(const char *name, uint32_t add_perm)

@@ -46,14 +46,35 @@ int pyoci_mount_setattr(int dirfd, const char *path, unsigned int flags,
                         uint64_t attr_set, uint64_t attr_clr,
                         uint64_t propagation, uint64_t userns_fd);
 
+/* A seccomp filter to load right before execve. Without no_new_privs the
+ * load needs CAP_SYS_ADMIN, which the caller then keeps in its effective
+ * and permitted sets until the filter is in: restore_caps says to set the
+ * process's real capabilities afterwards. With agent_fd >= 0 the filter
+ * was compiled with SCMP_ACT_NOTIFY: the listener fd seccomp(2) returns
+ * goes there with `message` (SCM_RIGHTS, one sendmsg), then both close. */
+struct pyoci_seccomp {
+    const void *bpf;            /* struct sock_filter[bpf_len] */
+    unsigned short bpf_len;
+    unsigned int flags;         /* SECCOMP_FILTER_FLAG_* */
+    int restore_caps;
+    uint64_t effective, permitted, inheritable;
+    int agent_fd;
+    const char *message;
+    size_t message_len;
+};
+
 /* The last step of every container process: mark every fd from
- * first_inherited_fd + preserved on close-on-exec, reset every signal
- * disposition and the signal mask, load the seccomp program when one is
- * given (bpf_len > 0: a struct sock_filter array), then execve. Returns only
- * on failure. */
+ * close_from_fd on close-on-exec, reset every signal disposition and the
+ * signal mask, load the seccomp filter when one is given (NULL: none),
+ * then execve. Returns only on failure. */
 int pyoci_exec(const char *path, char *const argv[], char *const envp[],
-               int close_from_fd, const void *bpf, unsigned short bpf_len,
-               unsigned int seccomp_flags);
+               int close_from_fd, const struct pyoci_seccomp *seccomp);
+
+/* Probes for `features`: 1 when the kernel takes these seccomp(2) filter
+ * flags (or this SECCOMP_RET_* action), 0 when not, -errno on a failure
+ * that says neither. */
+int pyoci_seccomp_flags_supported(unsigned int flags);
+int pyoci_seccomp_action_available(uint32_t action);
 
 /* eBPF for the cgroup v2 device controller (BPF_PROG_TYPE_CGROUP_DEVICE).
  * insns is an array of struct bpf_insn (8 bytes each); on a failed load the

@@ -154,13 +154,10 @@ class Container:
         bundle = os.path.abspath(bundle)
         config = load_config(bundle)
         check_config(config, bundle_dir=bundle, for_start=True)
-        if config.get("linux", {}).get("seccomp"):
-            # Running without the filter asked for would be a silent hole in
-            # the wall; runc built without seccomp refuses the same way.
-            raise PyociError("seccomp: config provided but seccomp not supported")
         if config.get("linux", {}).get("intelRdt") is not None:
             from pyoci.runtime.linux import intelrdt
             intelrdt.check(config["linux"]["intelRdt"], intelrdt.resctrl_root())
+        seccomp = _compile_seccomp(config)
         process = config["process"]
         terminal.check_terminal(process.get("terminal"), console_socket,
                                 detach=not relay_terminal)
@@ -181,7 +178,7 @@ class Container:
         try:
             container._create(config, bundle, pid_file, no_pivot,
                               extra_fds, systemd_cgroup, subreaper,
-                              console, no_new_keyring)
+                              console, no_new_keyring, seccomp)
             if relay_terminal and console is not None:
                 container.console_master = console.master
             container.warnings = [str(w) for w in config_warnings(config)] \
@@ -191,7 +188,7 @@ class Container:
         return container
 
     def _create(self, config, bundle, pid_file, no_pivot, preserve_fds,
-                systemd_cgroup, subreaper, console, no_new_keyring):
+                systemd_cgroup, subreaper, console, no_new_keyring, seccomp):
         from pyoci.runtime import _native
         from pyoci.runtime.linux import cgroups
         from pyoci.runtime.linux.init import InitLauncher, InitSpec
@@ -218,7 +215,7 @@ class Container:
             fifo_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
             spec = InitSpec(self.id, config, bundle, rootfs, fifo_fd,
                             no_pivot=no_pivot, preserve_fds=preserve_fds,
-                            no_new_keyring=no_new_keyring)
+                            no_new_keyring=no_new_keyring, seccomp=seccomp)
             if subreaper:
                 _native.prctl(_native.PR_SET_CHILD_SUBREAPER, 1)
             launcher = InitLauncher(spec, console)
@@ -259,6 +256,8 @@ class Container:
             launcher.commit()
             self.warnings = list(launcher.warnings) + cgroup.warnings
         except BaseException:
+            if seccomp is not None:
+                seccomp.close_agent()
             if fifo_fd >= 0:
                 os.close(fifo_fd)
             if console is not None:
@@ -529,11 +528,14 @@ class Container:
                 raise WrongState("cannot exec in a stopped container")
             if status == PAUSED:
                 raise WrongState("cannot exec in a paused container")
+            config = self.record.get("config", {})
+            seccomp = _compile_seccomp(config)
             namespace_fds = self._namespace_fds()
-            spec = ExecSpec(self.id, self.record.get("config", {}), process,
+            spec = ExecSpec(self.id, config, process,
                             namespace_fds, preserve_fds=preserve_fds,
                             no_new_keyring=self.record.get("no_new_keyring",
-                                                           False))
+                                                           False),
+                            seccomp=seccomp, state=self._hook_state(RUNNING))
             if process.get("terminal"):
                 console = terminal.ConsoleSocket(console_socket) \
                     if console_socket else terminal.KeptMaster()
@@ -690,6 +692,19 @@ class Container:
 
 # Resource fields where 0 is a real setting rather than "leave as is".
 _ZERO_MEANS_SET = {"burst", "idle", "swappiness"}
+
+
+def _compile_seccomp(config):
+    """linux.seccomp as a compiled filter connected to its agent (for
+    SCMP_ACT_NOTIFY), or None; libseccomp is loaded only for a config that
+    has the section."""
+    section = config.get("linux", {}).get("seccomp")
+    if not section:
+        return None
+    from pyoci.runtime.linux.seccomp import compile_filter
+    seccomp = compile_filter(section)
+    seccomp.connect_agent()
+    return seccomp
 
 
 def _merge_resources(stored, change):

@@ -13,7 +13,7 @@ HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer",
 
 
 def features():
-    from pyoci.runtime.linux import cgroups, idmap
+    from pyoci.runtime.linux import cgroups, idmap, seccomp
     last_cap = procfs.last_capability()
     idmapped = idmap.supported()
     mount_options = set(MOUNT_FLAGS) | set(PROPAGATION_FLAGS) | set(RECURSIVE_ATTRS)
@@ -28,7 +28,7 @@ def features():
             "namespaces": sorted(CLONE_FLAGS),
             "capabilities": list(CAPABILITIES[:last_cap + 1]),
             "cgroup": cgroups.features(),
-            "seccomp": {"enabled": False},
+            "seccomp": seccomp.features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": _intel_rdt(),

@@ -94,8 +94,11 @@ class InitSpec:
     """Everything the child stages need, fixed before fork."""
 
     def __init__(self, container_id, config, bundle, rootfs, fifo_fd, *,
-                 no_pivot=False, preserve_fds=0, no_new_keyring=False):
+                 no_pivot=False, preserve_fds=0, no_new_keyring=False,
+                 seccomp=None):
         self.container_id = container_id
+        # linux.seccomp compiled (seccomp.SeccompFilter), or None
+        self.seccomp = seccomp
         self.config = config
         self.bundle = bundle
         self.rootfs = rootfs
@@ -207,7 +210,13 @@ class InitLauncher:
         self.stage1_pid = pid
         stage1_child.close()
         init_child.close()
+        self._close_seccomp_agent()
         return pid
+
+    def _close_seccomp_agent(self):
+        # The children hold the connection to the seccomp agent now.
+        if self.spec.seccomp is not None:
+            self.spec.seccomp.close_agent()
 
     def spawn(self):
         """Fork S1; return once S2 exists (steps 1-3)."""
@@ -280,6 +289,7 @@ class InitLauncher:
             if sock is not None:
                 sock.close()
         self._stage1 = self._init = None
+        self._close_seccomp_agent()
 
 
 class ExecSpec:
@@ -288,8 +298,13 @@ class ExecSpec:
     open fds by type."""
 
     def __init__(self, container_id, config, process, namespace_fds, *,
-                 preserve_fds=0, no_new_keyring=False):
+                 preserve_fds=0, no_new_keyring=False, seccomp=None,
+                 state=None):
         self.container_id = container_id
+        # The container's linux.seccomp compiled, and its state (for a
+        # seccomp agent)
+        self.seccomp = seccomp
+        self.container_state = state
         self.config = config
         self.process = process
         self.namespace_fds = namespace_fds
@@ -384,10 +399,14 @@ def _close_inherited_fds(keep):
                 pass    # the fd of the listing itself
 
 
+def _agent_fds(spec):
+    return spec.seccomp.agent_fds() if spec.seccomp is not None else ()
+
+
 def _stage1_main(sock, spec, parent_pid, init_sock):
     _die_with_parent(parent_pid)
     _close_inherited_fds({sock.fileno(), init_sock.fileno(), spec.fifo_fd,
-                          *spec.plan.joined.values(),
+                          *spec.plan.joined.values(), *_agent_fds(spec),
                           *range(3, 3 + spec.preserve_fds)})
     n.set_process_name("pyoci:[1]")
     plan = spec.plan
@@ -427,7 +446,7 @@ def _fork_and_linger(sock, stage2_main, stage2_sock, spec):
 def _exec_stage1_main(sock, spec, parent_pid, exec_sock):
     _die_with_parent(parent_pid)
     _close_inherited_fds({sock.fileno(), exec_sock.fileno(),
-                          *spec.namespace_fds.values(),
+                          *spec.namespace_fds.values(), *_agent_fds(spec),
                           *range(3, 3 + spec.preserve_fds)})
     n.set_process_name("pyoci:[exec]")
     for kind in namespaces.JOIN_ORDER:
@@ -446,7 +465,7 @@ def _exec_main(sock, spec, stage1_pid):
     _die_with_parent(stage1_pid)
     for signum in _PYTHON_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
-    _receive(sock, "placed", "pyoci")
+    host_pid = _receive(sock, "placed", "pyoci")["pid"]
     process = spec.process
     if not spec.no_new_keyring:
         _join_session_keyring(spec.container_id, spec.joins_user_ns)
@@ -455,12 +474,13 @@ def _exec_main(sock, spec, stage1_pid):
         slave = _send_console(sock, process)
         terminal.become_stdio(slave, process.get("user", {}).get("uid", 0))
     warnings = []
-    path, env = _prepare_process(process, warnings)
+    path, env, caps = _prepare_process(process, warnings, spec.seccomp)
     _send(sock, {"type": "ready", "warnings": warnings})
     _receive(sock, "commit", "pyoci")
     n.prctl(n.PR_SET_PDEATHSIG, 0)
     _send(sock, {"type": "detached"})
-    _execute(spec.config, path, process["args"], env, 3 + spec.preserve_fds)
+    _execute(spec.seccomp, spec.container_state, host_pid, caps,
+             path, process["args"], env, 3 + spec.preserve_fds)
 
 
 def _become_namespace_root():
@@ -520,7 +540,7 @@ def _init_main(sock, spec, stage1_pid):
 
     proc.apply_personality(linux.get("personality"))
     proc.apply_memory_policy(linux.get("memoryPolicy"))
-    path, env = _prepare_process(process, warnings)
+    path, env, caps = _prepare_process(process, warnings, spec.seccomp)
 
     _send(sock, {"type": "ready", "warnings": warnings})
     _receive(sock, "commit", "pyoci")
@@ -530,7 +550,8 @@ def _init_main(sock, spec, stage1_pid):
     _wait_for_start(spec.fifo_fd)
     hook_runner.run_hooks(hooks.get("startContainer"), "startContainer",
                           spec.state("created", host_pid))
-    _execute(config, path, process["args"], env, 3 + spec.preserve_fds)
+    _execute(spec.seccomp, spec.state("created", host_pid), host_pid, caps,
+             path, process["args"], env, 3 + spec.preserve_fds)
 
 
 def _receive_placed(sock, config):
@@ -549,10 +570,11 @@ def _receive_placed(sock, config):
     return message["pid"], dict(zip(message["mounts"], fds))
 
 
-def _prepare_process(process, warnings):
+def _prepare_process(process, warnings, seccomp):
     """What the init and an exec'd process both do before execve: limits,
-    scheduling, user, capabilities, cwd; returns args[0] resolved and the
-    environment."""
+    scheduling, user, capabilities, cwd; returns args[0] resolved, the
+    environment and the capabilities to set once the seccomp filter is
+    loaded (None: as they are)."""
     proc.apply_rlimits(process.get("rlimits"))
     proc.apply_scheduler(process.get("scheduler"))
     proc.apply_io_priority(process.get("ioPriority"))
@@ -562,17 +584,21 @@ def _prepare_process(process, warnings):
         os.chdir(cwd)   # as root first: a cwd the user cannot reach is fine
     except OSError:
         pass
-    credentials.apply()
+    caps = credentials.apply(keep_sys_admin=seccomp is not None)
     proc.change_directory(cwd)
     env = process.get("env", [])
-    return proc.find_executable(process["args"][0], env), env
+    return proc.find_executable(process["args"][0], env), env, caps
 
 
-def _execute(config, path, args, env, close_from_fd):
-    """The last step of the init and of every exec'd process alike: the one
-    place where the container's seccomp filter (config["linux"]["seccomp"])
-    is to be loaded, as late as possible."""
-    n.execute(path, args, env, close_from_fd)
+def _execute(seccomp, state, pid, caps, path, args, env, close_from_fd):
+    """The last step of the init and of every exec'd process alike: the
+    container's seccomp filter (compiled before fork) is loaded here, in C
+    right before execve, after noNewPrivileges and every other setting;
+    with SCMP_ACT_NOTIFY its listener goes to the agent with the container
+    process state (`state` of the container, `pid` this process's host
+    pid)."""
+    load = None if seccomp is None else seccomp.load(state, pid, caps)
+    n.execute(path, args, env, close_from_fd, load)
 
 
 def _join_session_keyring(container_id, in_user_namespace):

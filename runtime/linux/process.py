@@ -141,11 +141,17 @@ class Credentials:
             for key in ("bounding", "effective", "permitted", "inheritable",
                         "ambient")}
 
-    def apply(self):
+    def apply(self, keep_sys_admin=False):
         """Bounding set, then switch uid/gid keeping capabilities, then the
         other four sets. Order as runc: dropping from the bounding set needs
-        CAP_SETPCAP, and setuid would otherwise clear the permitted set."""
+        CAP_SETPCAP, and setuid would otherwise clear the permitted set.
+
+        keep_sys_admin: a seccomp filter is still to be loaded and
+        noNewPrivileges is off, so the load needs CAP_SYS_ADMIN; it stays
+        effective and permitted, and the (effective, permitted,
+        inheritable) sets to set once the filter is in are returned."""
         caps = self.capabilities
+        restore = None
         if caps is not None:
             for bit in range(self.last_cap + 1):
                 if not caps["bounding"] & (1 << bit):
@@ -154,7 +160,15 @@ class Credentials:
         self._switch_user()
         if caps is not None:
             n.prctl(n.PR_SET_KEEPCAPS, 0)
-            n.capset(caps["effective"], caps["permitted"], caps["inheritable"])
+            effective, permitted = caps["effective"], caps["permitted"]
+            sys_admin = 1 << n.CAP_SYS_ADMIN
+            if keep_sys_admin and not self.no_new_privileges \
+                    and not effective & sys_admin \
+                    and n.capget()[1] & sys_admin:
+                restore = (effective, permitted, caps["inheritable"])
+                effective |= sys_admin
+                permitted |= sys_admin
+            n.capset(effective, permitted, caps["inheritable"])
             n.prctl(n.PR_CAP_AMBIENT, n.PR_CAP_AMBIENT_CLEAR_ALL)
             # The kernel takes an ambient capability only when it is also
             # permitted and inheritable; runc skips the others, and so do we
@@ -170,6 +184,7 @@ class Credentials:
             n.prctl(n.PR_SET_NO_NEW_PRIVS, 1)
         if self.umask is not None:
             os.umask(self.umask)
+        return restore
 
     def _switch_user(self):
         try:

@@ -250,3 +250,22 @@ def under_pty(argv, rows, columns, typed=b"", timeout=30, env=None):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def imported(argv, **kwargs):
+    """Modules (dotted names) a pyoci command imports
+    (PYTHONPROFILEIMPORTTIME is `python -X importtime` for a console
+    script)."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    # stderr to a file: after create the container holds the one it got.
+    with tempfile.TemporaryFile() as err:
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, **kwargs)
+        err.seek(0)
+        lines = err.read().decode(errors="replace").splitlines()
+    return {line.rsplit("|", 1)[1].strip()
+            for line in lines
+            if line.startswith("import time:") and "|" in line}
+
+
+def top_level(modules):
+    return {name.split(".")[0] for name in modules}

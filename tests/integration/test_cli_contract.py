@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 
-from pyoci.tests.integration.harness import PYOCI
+from pyoci.tests.integration.harness import PYOCI, imported, top_level
 
 pytestmark = pytest.mark.root
 
@@ -58,30 +58,16 @@ def test_fifty_concurrent_creates_of_one_id(pyoci, bundle, cid):
     runtime("delete", "--force", cid)
 
 
-def imported(argv, **kwargs):
-    """Top-level modules a pyoci command imports (PYTHONPROFILEIMPORTTIME
-    is `python -X importtime` for a console script)."""
-    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
-    # stderr to a file: after create the container holds the one it got.
-    with tempfile.TemporaryFile() as err:
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, **kwargs)
-        err.seek(0)
-        lines = err.read().decode(errors="replace").splitlines()
-    return {line.rsplit("|", 1)[1].strip().split(".")[0]
-            for line in lines
-            if line.startswith("import time:") and "|" in line}
-
-
 def test_everyday_commands_import_no_jsonschema_or_pyroute2(pyoci, bundle, cid):
     heavy = {"jsonschema", "pyroute2"}
     bundle.shell("sleep 1000; : %s" % cid)
     path = bundle.write()
-    create = imported(pyoci.command("create", "--bundle", path, cid),
-                      stdin=subprocess.DEVNULL, timeout=60)
+    create = top_level(imported(pyoci.command("create", "--bundle", path, cid),
+                                stdin=subprocess.DEVNULL, timeout=60))
     assert "pyoci" in create and not create & heavy
     for command in (["state", cid], ["list"], ["kill", cid, "KILL"],
                     ["delete", "--force", cid]):
-        modules = imported(pyoci.command(*command), timeout=60)
+        modules = top_level(imported(pyoci.command(*command), timeout=60))
         assert "pyoci" in modules and not modules & heavy, command
 
 

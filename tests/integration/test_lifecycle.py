@@ -210,17 +210,6 @@ def test_the_caller_as_subreaper_inherits_the_container(runtime, bundle, cid, tm
     runtime("delete", "--force", cid)
 
 
-def test_a_seccomp_profile_is_refused_not_ignored(pyoci, bundle, cid):
-    # pyoci only: pyoci has no seccomp yet, and running without the filter
-    # the config asks for would hide a hole; runc applies it.
-    bundle.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
-                               "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}
-    bundle.shell("true")
-    result = pyoci("create", "--bundle", bundle.write(), cid, check=False)
-    assert result.returncode == 1
-    assert "seccomp: config provided but seccomp not supported" in result.stderr
-
-
 def test_sigkill_to_the_runtime_mid_create_leaves_nothing_after_delete(pyoci, bundle, cid, tmp_path):
     # pyoci only, a named difference: runc 1.1.5 writes no state before its
     # prestart hooks, so after a SIGKILL there `delete --force` finds nothing
