@@ -269,3 +269,33 @@ def imported(argv, **kwargs):
 
 def top_level(modules):
     return {name.split(".")[0] for name in modules}
+
+
+# -- a syscall prober for seccomp tests -----------------------------------------
+
+def build_seccomp_probe(directory):
+    """Build seccomp_probe.c static into `directory` (bind it at /probe)."""
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-o", str(Path(directory) / "probe"),
+                    str(Path(__file__).with_name("seccomp_probe.c"))],
+                   check=True)
+    return directory
+
+
+def syscall_number(name):
+    from pyoci.runtime._native import libseccomp
+    return libseccomp.syscall_number(name)
+
+
+def probe(name, *args, catch=False):
+    """Shell text printing `@NAME: RESULT` for one syscall made by the
+    prober at /probe, RESULT being its line or `status N` when it died."""
+    argv = " ".join(["/probe/probe"] + (["--catch-sigsys"] if catch else [])
+                    + [str(syscall_number(name))] + [str(a) for a in args])
+    return 'r=$(%s) || r="status $?"; echo "@%s: $r"; ' % (argv, name)
+
+
+def results(text):
+    """The `@NAME: RESULT` lines of a script's output."""
+    return dict(line[1:].split(": ", 1) for line in text.splitlines()
+                if line.startswith("@"))
