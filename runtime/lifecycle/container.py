@@ -255,7 +255,8 @@ class Container:
             self.store.write(self.id, record)
             launcher.commit()
             self.warnings = list(launcher.warnings) + cgroup.warnings
-        except BaseException:
+        except BaseException as e:
+            oom_killed = _init_oom_killed(e, cgroup)
             if seccomp is not None:
                 seccomp.close_agent()
             if fifo_fd >= 0:
@@ -268,6 +269,12 @@ class Container:
                           and launcher.init_pid != 0)
             if pid_file and launcher is not None and launcher.init_pid:
                 _remove_quietly(pid_file)
+            if oom_killed:
+                raise SyscallError(
+                    "container init was killed by the OOM killer during create: "
+                    "linux.resources.memory.limit %s is too low"
+                    % config["linux"]["resources"]["memory"].get("limit"),
+                    errno.ENOMEM) from None
             raise
 
     def _join_resctrl(self, rdt, init_pid):
@@ -836,6 +843,20 @@ def _write_oom_score_adj(pid, value):
         return
     with open("/proc/%d/oom_score_adj" % pid, "w") as f:
         f.write(str(value))
+
+
+def _init_oom_killed(error, cgroup):
+    """Whether create failed because the init died (it stops answering)
+    in a memory limit too small for it: runc sets limits after the init
+    joined and the kernel refuses one below its usage, pyoci sets them
+    before, so the kernel kills the init instead."""
+    if not (isinstance(error, SyscallError) and error.errno == errno.EPIPE
+            and cgroup is not None):
+        return False
+    try:
+        return cgroup.oom_killed()
+    except OSError:
+        return False
 
 
 def _remove_quietly(path):

@@ -74,3 +74,12 @@ def test_errors_reach_the_user_with_the_runtime_message(daemons, rt, task_id):
                 "mkdir /etc/passwd: not a directory",
     }[rt]
     assert expected in broken.stderr
+    # A memory limit the runtime's own init does not fit in.
+    tight = ctr_run(daemons, rt, task_id, "--rm", "--memory-limit", "4096", ["true"])
+    assert tight.returncode != 0
+    expected = {
+        "pyoci": "OCI runtime create failed: container init was killed by the OOM "
+                 "killer during create: linux.resources.memory.limit 4096 is too low",
+        "runc": "unable to set memory limit to 4096 (current usage: ",
+    }[rt]
+    assert expected in tight.stderr

@@ -149,6 +149,8 @@ OPTIONS = [
      "touch: /x: Read-only file system\n1\n"),
     (["--cap-drop", "ALL"], "grep CapEff /proc/self/status", "CapEff:\t0000000000000000\n"),
     (["--memory", "32m"], "cat /sys/fs/cgroup/memory/memory.limit_in_bytes", "33554432\n"),
+    # Docker's smallest limit: the runtime's own work inside the cgroup fits
+    (["--memory", "6m"], "cat /sys/fs/cgroup/memory/memory.limit_in_bytes", "6291456\n"),
     (["--pids-limit", "10"], "cat /sys/fs/cgroup/pids/pids.max", "10\n"),
     (["--tmpfs", "/scratch:size=1m"], "grep ' /scratch ' /proc/mounts | cut -d' ' -f1,3",
      "tmpfs tmpfs\n"),
@@ -157,7 +159,7 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("options,script,expected", OPTIONS,
-                         ids=[o[0][0].lstrip("-") for o in OPTIONS])
+                         ids=["-".join(o[0]).lstrip("-") for o in OPTIONS])
 def test_run_options(daemons, rt, options, script, expected):
     result = checked(daemons.docker_run(rt, "--rm", *options, IMAGE, "sh", "-c", script))
     assert result.stdout == expected
