@@ -25,9 +25,6 @@ RUNTIMES = {"pyoci": PYOCI, "runc": RUNC or "/usr/sbin/runc"}
 IMAGE = "pyoci-e2e-busybox"
 # Docker's stop timeout and podman's default ulimits do not fit this host
 # (hard RLIMIT_NOFILE 20000 and no CAP_SYS_RESOURCE): both are set per run.
-# pyoci refuses linux.seccomp until seccomp support lands, and Docker and
-# podman put their default profile into every config.
-UNTIL_SECCOMP = ["--security-opt", "seccomp=unconfined"]
 LONG_RUNNING = 'trap "exit 0" TERM; sleep 1000 & wait'
 # podman calls the runtime without --root: each uses its default.
 DEFAULT_STATE_ROOTS = ["/run/pyoci", "/run/runc"]
@@ -200,7 +197,7 @@ class Daemons:
 
     def docker_run(self, runtime, *args, timeout=120, input=None):
         """`docker run --runtime RUNTIME ARGS`."""
-        return self.docker("run", "--runtime", runtime, *UNTIL_SECCOMP, *args,
+        return self.docker("run", "--runtime", runtime, *args,
                            timeout=timeout, input=input)
 
     def docker_daemon(self, runtime, name, *options):

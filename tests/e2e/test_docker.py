@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from pyoci.tests.e2e.daemons import IMAGE, UNTIL_SECCOMP, checked
+from pyoci.tests.e2e.daemons import IMAGE, checked
 from pyoci.tests.integration.harness import under_pty
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -28,6 +28,12 @@ def test_run_rm_stdout_stderr_exit_code(daemons, rt):
                                 "echo out; echo err >&2; exit 3")
     assert (result.returncode, result.stdout, result.stderr) == (3, "out\n", "err\n")
     assert checked(daemons.docker_run(rt, "--rm", IMAGE, "true")).stdout == ""
+
+
+def test_default_seccomp_profile_is_loaded(daemons, rt):
+    result = checked(daemons.docker_run(rt, "--rm", IMAGE, "grep", "^Seccomp:",
+                                        "/proc/self/status"))
+    assert result.stdout == "Seccomp:\t2\n"  # filter mode: Docker's profile
 
 
 def test_missing_binary_is_127_with_the_runtime_message(daemons, rt):
@@ -66,7 +72,7 @@ def test_run_t_is_a_pty(daemons, rt):
 
 def test_run_t_sees_the_callers_window_size(daemons, rt):
     code, output = under_pty(daemons.docker_command(
-        "run", "--runtime", rt, *UNTIL_SECCOMP, "--rm", "-t", IMAGE,
+        "run", "--runtime", rt, "--rm", "-t", IMAGE,
         "sh", "-c", WAIT_FOR_SIZE), 33, 111, env=daemons.client_env)
     assert code == 0 and "size 33 111" in output, output
 

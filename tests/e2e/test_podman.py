@@ -4,15 +4,14 @@ import os
 
 import pytest
 
-from pyoci.tests.e2e.daemons import (IMAGE, LONG_RUNNING, PODMAN_LIMITS,
-                                     UNTIL_SECCOMP, checked)
+from pyoci.tests.e2e.daemons import IMAGE, LONG_RUNNING, PODMAN_LIMITS, checked
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 _names = itertools.count()
 
 
 def podman_run(daemons, rt, *args):
-    return daemons.podman(rt, "run", "--network", "none", *PODMAN_LIMITS, *UNTIL_SECCOMP,
+    return daemons.podman(rt, "run", "--network", "none", *PODMAN_LIMITS,
                           "--cgroup-parent", daemons.podman_cgroup_parent, *args)
 
 
