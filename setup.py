@@ -1,6 +1,7 @@
 """Build glue that pyproject.toml cannot express: the package list under the
-one `pyoci` namespace, the cffi modules, and keeping its build script out of
-the installed package."""
+one `pyoci` namespace, the cffi modules, keeping its build script out of
+the installed package, and the `pyoci` command (bin/pyoci, a launcher that
+starts the interpreter without site: see its comments)."""
 import os
 
 from setuptools import setup
@@ -32,4 +33,5 @@ setup(
     cffi_modules=["runtime/_native/build.py:ffibuilder",
                   "runtime/_native/build.py:seccomp_ffibuilder"],
     cmdclass={"build_py": BuildPyWithoutNativeBuildScript},
+    scripts=["bin/pyoci"],
 )
