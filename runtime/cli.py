@@ -1,7 +1,14 @@
 """The pyoci command line: runc's commands and flags, one function per
 command, and the one place where errors become messages, log lines and
-exit codes (see ../shared/CALLERS.md for the contract)."""
-import argparse
+exit codes (see ../shared/CALLERS.md for the contract).
+
+The commands callers run for every container (create, run, start, state,
+kill, delete, list) are parsed by a small table-driven parser: importing
+argparse and building the whole parser costs about 5 ms, more than a
+quarter of runc's entire `state`. It accepts only command lines it fully
+understands; anything else (help, --version, abbreviations, an unknown
+flag, a bad value, a missing argument, another command) goes to argparse,
+which stays the reference for behaviour and messages."""
 import json
 import os
 import sys
@@ -24,11 +31,6 @@ _LONG_OPTIONS = {
     "cpuset-mems", "blkio-weight", "pids-limit", "l3-cache-schema",
     "mem-bw-schema",
 }
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(message)
 
 
 class Log:
@@ -82,10 +84,17 @@ def _bool_flag(text):
         return lowered
     if lowered in ("false", "0", "no"):
         return "false"
+    import argparse
     raise argparse.ArgumentTypeError("expected true, false or auto")
 
 
 def build_parser():
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            raise UsageError(message)
+
     parser = _Parser(prog="pyoci", description="An OCI container runtime.")
     parser.add_argument("--root", default="/run/pyoci",
                         help="state directory (default /run/pyoci)")
@@ -160,7 +169,7 @@ def build_parser():
                      help="a linux.resources JSON file, '-' for stdin "
                           "(the other options are then ignored)")
     for flag, help_text in _UPDATE_FLAGS:
-        sub.add_argument("--" + flag, help=help_text)
+        sub.add_argument("--" + flag, help=help_text or argparse.SUPPRESS)
     sub.add_argument("--cpu-shares", dest="cpu_share", help=argparse.SUPPRESS)
     container_id(sub)
 
@@ -193,13 +202,14 @@ def build_parser():
     return parser
 
 
-# runc's `update` flags: (name, help); all take a string, parsed later.
+# runc's `update` flags: (name, help or None when hidden); all take a
+# string, parsed later.
 _UPDATE_FLAGS = (
     ("memory", "memory limit (bytes, or 512m, 1g; -1 unlimited)"),
     ("memory-reservation", "memory soft limit"),
     ("memory-swap", "memory + swap limit; -1 unlimited swap"),
-    ("kernel-memory", argparse.SUPPRESS),
-    ("kernel-memory-tcp", argparse.SUPPRESS),
+    ("kernel-memory", None),
+    ("kernel-memory-tcp", None),
     ("cpu-share", "CPU shares (relative weight)"),
     ("cpu-quota", "CFS quota in microseconds per period"),
     ("cpu-period", "CFS period in microseconds"),
@@ -226,6 +236,7 @@ def _duration(text):
     if not parts or "".join(a + b for a, b in parts) != text.lstrip("+"):
         if text in ("0", "+0"):
             return 0.0
+        import argparse
         raise argparse.ArgumentTypeError("invalid duration %r" % text)
     return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
@@ -562,9 +573,124 @@ def print_version():
                                                      SPEC_VERSION))
 
 
+class _Arguments:
+    """What the fast parser found: the same attributes argparse's
+    Namespace would have."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
+_GLOBAL_FLAGS = {
+    # flag: (attribute, how its value is read: None for a boolean flag,
+    # a tuple of allowed values, or a function)
+    "--root": ("root", str), "--log": ("log", str),
+    "--log-format": ("log_format", ("text", "json")),
+    "--debug": ("debug", None), "--systemd-cgroup": ("systemd_cgroup", None),
+    "--rootless": ("rootless", _bool_flag), "--criu": ("criu", str),
+}
+_GLOBAL_DEFAULTS = {"root": "/run/pyoci", "log": None, "log_format": "text",
+                    "debug": False, "systemd_cgroup": False,
+                    "rootless": "auto", "criu": None, "version": False}
+_CREATE_FLAGS = {
+    "--bundle": ("bundle", str), "-b": ("bundle", str),
+    "--pid-file": ("pid_file", str), "--console-socket": ("console_socket", str),
+    "--no-pivot": ("no_pivot", None), "--no-new-keyring": ("no_new_keyring", None),
+    "--preserve-fds": ("preserve_fds", int),
+}
+_CREATE_DEFAULTS = {"bundle": ".", "pid_file": None, "console_socket": None,
+                    "no_pivot": False, "no_new_keyring": False, "preserve_fds": 0}
+# command: (handler name, flags, defaults, positional attributes; a
+# trailing "?" marks an optional one, with its default)
+_FAST_COMMANDS = {
+    "create": ("cmd_create", _CREATE_FLAGS, _CREATE_DEFAULTS, ("id",)),
+    "run": ("cmd_run", dict(_CREATE_FLAGS, **{
+        "--detach": ("detach", None), "-d": ("detach", None),
+        "--no-subreaper": ("no_subreaper", None), "--keep": ("keep", None)}),
+        dict(_CREATE_DEFAULTS, detach=False, no_subreaper=False, keep=False),
+        ("id",)),
+    "start": ("cmd_start", {}, {}, ("id",)),
+    "state": ("cmd_state", {}, {}, ("id",)),
+    "kill": ("cmd_kill", {"--all": ("all", None), "-a": ("all", None)},
+             {"all": False}, ("id", "signal?SIGTERM")),
+    "delete": ("cmd_delete", {"--force": ("force", None), "-f": ("force", None)},
+               {"force": False}, ("id",)),
+    "list": ("cmd_list", {"--format": ("format", ("table", "json")),
+                          "-f": ("format", ("table", "json")),
+                          "--quiet": ("quiet", None), "-q": ("quiet", None)},
+             {"format": "table", "quiet": False}, ()),
+}
+
+
+def _read_flag(flags, values, argv, index):
+    """Take the flag at argv[index] into values; the next index, or None
+    when the flag is not one the table describes exactly."""
+    name, has_value, text = argv[index].partition("=")
+    if name not in flags:
+        return None
+    attribute, kind = flags[name]
+    if kind is None:
+        if has_value:
+            return None
+        values[attribute] = True
+        return index + 1
+    if not has_value:
+        index += 1
+        if index >= len(argv) or argv[index].startswith("-"):
+            return None
+        text = argv[index]
+    if isinstance(kind, tuple):
+        if text not in kind:
+            return None
+        values[attribute] = text
+    else:
+        try:
+            values[attribute] = kind(text)
+        except Exception:
+            return None
+    return index + 1
+
+
+def _parse_fast(argv):
+    """The arguments of a hot command, or None for argparse to parse."""
+    values = dict(_GLOBAL_DEFAULTS)
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index = _read_flag(_GLOBAL_FLAGS, values, argv, index)
+        if index is None:
+            return None
+    if index >= len(argv) or argv[index] not in _FAST_COMMANDS:
+        return None
+    command = argv[index]
+    handler, flags, defaults, positional = _FAST_COMMANDS[command]
+    values.update(defaults)
+    words = []
+    index += 1
+    while index < len(argv):
+        if argv[index].startswith("-"):
+            index = _read_flag(flags, values, argv, index)
+            if index is None:
+                return None
+        else:
+            words.append(argv[index])
+            index += 1
+    required = [p for p in positional if "?" not in p]
+    if not len(required) <= len(words) <= len(positional):
+        return None
+    for slot, word in zip(positional, words):
+        values[slot.split("?")[0]] = word
+    for slot in positional[len(words):]:
+        name, _, default = slot.partition("?")
+        values[name] = default
+    values["command"] = command
+    values["handler"] = globals()[handler]
+    return _Arguments(values)
+
+
 def _early_log(argv):
     """The --log destination even when the rest of the command line is
     wrong: callers read their error from that file, not from stderr."""
+    import argparse
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--log")
     parser.add_argument("--log-format", default="text")
@@ -584,10 +710,12 @@ EXEC_FAILED = 255
 
 def main(argv=None):
     argv = _normalize(sys.argv[1:] if argv is None else argv)
-    log = _early_log(argv)
-    args = None
+    args = _parse_fast(argv)
+    log = _early_log(argv) if args is None else \
+        Log(args.log, args.log_format, args.debug)
     try:
-        args = build_parser().parse_args(argv)
+        if args is None:
+            args = build_parser().parse_args(argv)
         log = Log(args.log, args.log_format, args.debug)
         if args.version:
             print_version()
