@@ -316,58 +316,80 @@ NOTIF_RESP = struct.Struct("QqiI")      # id val error flags
 
 
 class Agent:
-    """A seccomp agent on a unix socket: takes one container process state
-    with its listener fd, then answers every notified syscall with
-    `answer_errno`."""
+    """A seccomp agent on a unix socket: takes container process states,
+    each with its listener fd, and answers every notified syscall of every
+    listener with `answer_errno`, until closed."""
 
     def __init__(self, path, answer_errno):
         self.path = str(path)
         self.answer_errno = answer_errno
-        self.state = None
+        self.states = []
         self.notified = []
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(self.path)
-        self.server.listen(1)
-        self.server.settimeout(60)
+        self.server.listen(4)
+        self._wake, self._stop = os.pipe()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self):
+        poller = select.poll()
+        poller.register(self.server, select.POLLIN)
+        poller.register(self._wake, select.POLLIN)
+        listeners = []
+        try:
+            while True:
+                for fd, event in poller.poll():
+                    if fd == self._wake:
+                        return
+                    if fd == self.server.fileno():
+                        listener = self._accept()
+                        listeners.append(listener)
+                        poller.register(listener, select.POLLIN)
+                    elif event & (select.POLLHUP | select.POLLERR):
+                        poller.unregister(fd)
+                    else:
+                        self._answer(fd)
+        finally:
+            for fd in listeners:
+                os.close(fd)
+
+    def _accept(self):
         connection, _ = self.server.accept()
         with connection:
             data, fds, _, _ = socket.recv_fds(connection, 1 << 16, 1)
-            while not data.endswith(b"}"):
-                more = connection.recv(1 << 16)
-                if not more:
-                    break
-                data += more
-        self.state = json.loads(data)
-        listener = fds[0]
-        try:
+            # Read until the state is whole, not until end-of-file: runc
+            # 1.1.5 keeps a duplicate of its end open.
             while True:
-                ready = select.poll()
-                ready.register(listener, select.POLLIN)
-                events = ready.poll(30000)
-                if not events or events[0][1] & (select.POLLHUP | select.POLLERR):
-                    return
-                buffer = bytearray(NOTIF.size)
                 try:
-                    fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, buffer)
-                except OSError:
-                    return
-                fields = NOTIF.unpack(buffer)
-                self.notified.append(fields[3])
-                answer = bytearray(NOTIF_RESP.pack(fields[0], 0, -self.answer_errno, 0))
-                try:
-                    fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, answer)
-                except OSError:
-                    pass     # the process died meanwhile
-        finally:
-            os.close(listener)
+                    self.states.append(json.loads(data))
+                    return fds[0]
+                except ValueError:
+                    more = connection.recv(1 << 16)
+                    if not more:
+                        raise
+                    data += more
+
+    def _answer(self, listener):
+        buffer = bytearray(NOTIF.size)
+        try:
+            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, buffer)
+        except OSError:
+            return          # the process died meanwhile
+        fields = NOTIF.unpack(buffer)
+        self.notified.append(fields[3])
+        answer = bytearray(NOTIF_RESP.pack(fields[0], 0, -self.answer_errno, 0))
+        try:
+            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, answer)
+        except OSError:
+            pass
 
     def close(self):
+        os.write(self._stop, b"x")
+        self.thread.join()
         self.server.close()
-        self.thread.join(timeout=40)
+        os.close(self._wake)
+        os.close(self._stop)
 
 
 @pytest.fixture
@@ -386,18 +408,34 @@ def notify_profile(agent, *flags):
 
 def test_notify_hands_the_listener_to_the_agent(runtime, probing, cid, agent):
     probing.linux["seccomp"] = notify_profile(agent)
-    out = run(runtime, probing, cid, probe("getpgid", 0) + "echo pid: $$").stdout
-    seen = results(out)
+    seen = results(run(runtime, probing, cid, probe("getpgid", 0)).stdout)
     # The agent answered the notified call with its errno.
     assert seen["getpgid"] == "errno 18"
     assert agent.notified == [nr("getpgid")]
-    state = agent.state
+    [state] = agent.states
     assert state["fds"] == ["seccompFd"]
     assert state["metadata"] == "pyoci-test-metadata"
     assert state["state"]["id"] == cid
     assert state["state"]["bundle"] == str(probing.path)
     assert state["pid"] == state["state"]["pid"] > 0
     assert state["state"]["status"] in ("creating", "created")
+
+
+def test_notify_for_an_exec_process(runtime, probing, cid, agent):
+    probing.linux["seccomp"] = notify_profile(agent)
+    probing.shell("sleep 1000; : %s" % cid)
+    runtime("run", "--detach", "--bundle", probing.write(), cid,
+            stdin=subprocess.DEVNULL)
+    try:
+        init = runtime.state(cid)["pid"]
+        out = runtime("exec", cid, "/probe/probe", nr("getpgid"), 0).stdout
+    finally:
+        runtime("delete", "--force", cid)
+    assert out.split() == ["errno", "18"]
+    first, second = agent.states
+    assert first["pid"] == second["state"]["pid"] == init
+    assert second["pid"] not in (0, init)
+    assert second["state"]["status"] == "running"
 
 
 def test_notify_with_wait_killable_recv(pyoci, probing, cid, agent):
