@@ -585,6 +585,8 @@ def _prepare_process(process, warnings, seccomp):
     except OSError:
         pass
     caps = credentials.apply(keep_sys_admin=seccomp is not None)
+    if seccomp is not None:
+        proc.check_seccomp_loadable(credentials)
     proc.change_directory(cwd)
     env = process.get("env", [])
     return proc.find_executable(process["args"][0], env), env, caps

@@ -198,6 +198,19 @@ class Credentials:
         os.setresuid(self.uid, self.uid, self.uid)
 
 
+def check_seccomp_loadable(credentials):
+    """Fail create (not start) when the seccomp filter could not be
+    loaded: seccomp(2) takes a filter only with no_new_privs or
+    CAP_SYS_ADMIN, which a process without a capabilities section loses
+    when it switches to a non-root user."""
+    if credentials.no_new_privileges:
+        return
+    if not n.capget()[0] & (1 << n.CAP_SYS_ADMIN):
+        raise SyscallError("linux.seccomp: the filter can be loaded only with "
+                           "process.noNewPrivileges or CAP_SYS_ADMIN, and user "
+                           "%d has neither" % credentials.uid, errno.EPERM)
+
+
 def change_directory(cwd):
     """chdir, then make sure the result is inside the container: a cwd
     reached through a leaked fd would be outside it (CVE-2024-21626)."""

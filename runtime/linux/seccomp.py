@@ -50,6 +50,7 @@ FLAGS = {
 _HAND_OVER_SYSCALL = "sendmsg"
 # libseccomp's binary tree pays off past this many rules (runc's choice).
 _OPTIMIZE_ABOVE = 32
+_BPF_MAXINSNS = 4096    # the kernel's limit for one classic BPF program
 
 
 def features():
@@ -59,15 +60,17 @@ def features():
                if n.seccomp_action_available(_action(name, 0) & 0xffff0000)]
     archs = [name for name, arch in ARCHITECTURES.items()
              if scmp.arch_token(arch)]
-    supported = []
-    for name, flag in FLAGS.items():
-        if flag == n.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV:
-            flag |= n.SECCOMP_FILTER_FLAG_NEW_LISTENER
-        if n.seccomp_flags_supported(flag):
-            supported.append(name)
+    supported = [name for name in FLAGS if _kernel_takes(name)]
     return {"enabled": True, "actions": actions,
             "operators": list(OPERATORS), "archs": archs,
             "knownFlags": list(FLAGS), "supportedFlags": supported}
+
+
+def _kernel_takes(flag_name):
+    flag = FLAGS[flag_name]
+    if flag == n.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV:
+        flag |= n.SECCOMP_FILTER_FLAG_NEW_LISTENER  # refused without it
+    return n.seccomp_flags_supported(flag)
 
 
 def _action(name, errno_ret):
@@ -122,9 +125,15 @@ def compile_filter(section):
         bpf = ctx.bpf()
     except OSError as e:
         raise _invalid("", e.strerror) from None
+    if len(bpf) // 8 > _BPF_MAXINSNS:
+        raise _invalid(".syscalls", "the filter compiles to %d BPF instructions, "
+                       "more than the kernel's %d" % (len(bpf) // 8, _BPF_MAXINSNS))
     flags = 0
-    for name in section.get("flags") or ():
+    for index, name in enumerate(section.get("flags") or ()):
         flags |= FLAGS[name]
+        if not _kernel_takes(name):
+            raise _invalid(".flags[%d]" % index, "%s is not supported by this "
+                           "kernel" % name)
     if notify:
         flags |= n.SECCOMP_FILTER_FLAG_NEW_LISTENER
         if flags & n.SECCOMP_FILTER_FLAG_TSYNC:

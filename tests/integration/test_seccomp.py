@@ -506,3 +506,29 @@ def test_libseccomp_is_loaded_only_for_a_config_with_seccomp(pyoci, bundle, cid)
     assert "pyoci.runtime.lifecycle.container" in plain
     assert not plain & binding
     assert binding <= filtered
+
+
+def test_without_no_new_privs_the_process_keeps_only_its_capabilities(runtime, bundle, cid):
+    # CAP_SYS_ADMIN is kept for loading the filter, and no longer.
+    bundle.process["noNewPrivileges"] = False
+    script = "grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status"
+    unfiltered = run(runtime, bundle, cid, script).stdout
+    bundle.linux["seccomp"] = allow_all_but(rule("SCMP_ACT_ERRNO", "getpgid"))
+    filtered = run(runtime, bundle, cid, script).stdout
+    assert "Seccomp:\t2" in filtered and "Seccomp:\t0" in unfiltered
+    assert filtered.replace("Seccomp:\t2", "") == unfiltered.replace("Seccomp:\t0", "")
+    assert "NoNewPrivs:\t0" in filtered
+
+
+def test_a_filter_that_cannot_be_loaded_fails_create(pyoci, bundle, cid):
+    # pyoci only: runc 1.1.5 loads the filter before switching user, so it
+    # runs this; pyoci loads it last and says so at create.
+    bundle.process["noNewPrivileges"] = False
+    del bundle.process["capabilities"]
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.linux["seccomp"] = allow_all_but(rule("SCMP_ACT_ERRNO", "getpgid"))
+    result = pyoci("create", "--bundle", bundle.shell("true").write(), cid,
+                   check=False, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert "noNewPrivileges or CAP_SYS_ADMIN" in result.stderr
+    assert pyoci("list", "-q").stdout.split() == []
