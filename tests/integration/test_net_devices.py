@@ -115,7 +115,12 @@ def test_name_template_lets_the_kernel_number_them(pyoci, bundle, cid, netns):
     assert "10.99.0.1/24" in result.stdout and "10.99.1.1/24" in result.stdout
 
 
-def test_device_keeps_its_name_without_one(pyoci, bundle, cid, netns):
+@pytest.mark.parametrize("user_namespace", [False, True])
+def test_device_keeps_its_name_without_one(pyoci, bundle, cid, netns, user_namespace):
+    if user_namespace:      # the container's network namespace is then its user namespace's
+        bundle.namespace("user")
+        bundle.linux["uidMappings"] = bundle.linux["gidMappings"] = [
+            {"containerID": 0, "hostID": 100000, "size": 65536}]
     runtime = netns.runtime(pyoci)
     result = runtime("run", "--bundle", container_ip(bundle, {"ct1": {}}, "ip -o addr"),
                      cid)
