@@ -112,14 +112,14 @@ def _move(runtime_side, container_side, target, link, new_name):
     runtime_side.link("set", index=index, net_ns_fd=target, ifname=new_name)
     moved = _arrived(container_side, before, link.get("IFLA_ADDRESS"))
     for address in addresses:
+        # IFA_ADDRESS is the peer's of a point-to-point IPv4 address,
+        # IFA_LOCAL our own: both as they were.
         fields = {"index": moved, "family": address["family"],
                   "prefixlen": address["prefixlen"],
-                  "address": address.get("IFA_LOCAL") or address.get("IFA_ADDRESS")}
-        peer = address.get("IFA_ADDRESS")
-        if address.get("IFA_LOCAL") and peer != fields["address"]:
-            fields["peer"] = peer           # a point-to-point address
-        if address.get("IFA_BROADCAST"):
-            fields["broadcast"] = address.get("IFA_BROADCAST")
+                  "address": address.get("IFA_ADDRESS")}
+        for attribute, name in (("IFA_LOCAL", "local"), ("IFA_BROADCAST", "broadcast")):
+            if address.get(attribute):
+                fields[name] = address.get(attribute)
         container_side.addr("add", **fields)
     container_side.link("set", index=moved, state="up")
 

@@ -62,7 +62,8 @@ def netns(cid):
     namespace.ip("link", "add", "ct1", "type", "veth", "peer", "name", "peer1")
     namespace.ip("addr", "add", "10.99.0.1/24", "dev", "ct0")
     namespace.ip("addr", "add", "fd99::1/64", "dev", "ct0")
-    namespace.ip("addr", "add", "10.99.1.1/24", "dev", "ct1")
+    namespace.ip("addr", "add", "10.99.1.1/24", "brd", "+", "dev", "ct1")
+    namespace.ip("addr", "add", "10.97.0.1", "peer", "10.97.0.2/32", "dev", "ct1")
     # not global scope: not carried over
     namespace.ip("addr", "add", "10.98.0.1/24", "dev", "ct0", "scope", "link")
     yield namespace
@@ -109,8 +110,8 @@ def test_name_template_lets_the_kernel_number_them(pyoci, bundle, cid, netns):
     path = container_ip(bundle, {"ct0": {"name": "net%d"}, "ct1": {"name": "net%d"}},
                         "ip -o addr")
     result = runtime("run", "--bundle", path, cid)
-    names = sorted(line.split()[1] for line in result.stdout.splitlines()
-                   if "inet " in line and not line.split()[1] == "lo")
+    names = sorted({line.split()[1] for line in result.stdout.splitlines()
+                    if "inet " in line and not line.split()[1] == "lo"})
     assert names == ["net0", "net1"], result.stdout
     assert "10.99.0.1/24" in result.stdout and "10.99.1.1/24" in result.stdout
 
@@ -124,8 +125,10 @@ def test_device_keeps_its_name_without_one(pyoci, bundle, cid, netns, user_names
     runtime = netns.runtime(pyoci)
     result = runtime("run", "--bundle", container_ip(bundle, {"ct1": {}}, "ip -o addr"),
                      cid)
-    assert any(line.split()[1] == "ct1" and "inet 10.99.1.1/24" in line
-               for line in result.stdout.splitlines()), result.stdout
+    ct1 = [line.split("\\")[0].split()[2:] for line in result.stdout.splitlines()
+           if line.split()[1] == "ct1"]
+    assert ["inet", "10.99.1.1/24", "brd", "10.99.1.255", "scope", "global", "ct1"] in ct1
+    assert ["inet", "10.97.0.1", "peer", "10.97.0.2/32", "scope", "global", "ct1"] in ct1
 
 
 @pytest.mark.parametrize("devices, clash", [
