@@ -1,9 +1,11 @@
 """Idmapped bind mounts on real containers: what a container sees of files
 the host owns, and what the host gets of files the container writes.
 
-Only pyoci: runc 1.1.5 predates idmapped mounts; it takes `idmap` for a
-filesystem option that a bind mount drops and ignores the mappings, so the
-file shows unmapped (test_runc_1_1_ignores_idmap)."""
+runc 1.1.5 predates idmapped mounts; it takes `idmap` for a filesystem
+option that a bind mount drops and ignores the mappings, so the file shows
+unmapped (test_runc_1_1_ignores_idmap). crun (1.8.1 here) has them, so the
+tests that read ids through a mount run against it too: a second opinion on
+which way the mappings go."""
 import os
 import shutil
 import tempfile
@@ -11,11 +13,26 @@ from pathlib import Path
 
 import pytest
 
-from pyoci.tests.integration.harness import RUNC, Runtime
+from pyoci.tests.integration.harness import PYOCI, RUNC, Runtime
 
 pytestmark = pytest.mark.root
 
 CONTAINER_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+CRUN = shutil.which("crun")
+# crun refuses v1 controllers beside a cgroup2 mount: it runs in a mount
+# namespace of its own without /sys/fs/cgroup/unified (a hybrid host).
+CRUN_ARGV = ["unshare", "--mount", "sh", "-c", "mountpoint -q /sys/fs/cgroup/unified "
+             "&& umount /sys/fs/cgroup/unified; exec \"$0\" \"$@\"", str(CRUN)]
+
+
+@pytest.fixture(params=["pyoci"] + (["crun"] if CRUN else []))
+def idmapping(request, tmp_path, state_roots, bundle):
+    """pyoci, or crun as the reference."""
+    state_roots.append(tmp_path / "state")
+    if request.param == "pyoci":
+        return Runtime("pyoci", [PYOCI], tmp_path / "state")
+    bundle.config["ociVersion"] = "1.0.2"    # crun 1.8.1 refuses 1.3.0
+    return Runtime("crun", CRUN_ARGV, tmp_path / "state")
 
 
 @pytest.fixture
@@ -54,35 +71,37 @@ def owner_seen(runtime, bundle, cid):
     return runtime("run", "--bundle", bundle.write(), cid).stdout.strip()
 
 
-def test_without_idmap_the_file_is_unmapped(pyoci, bundle, cid, source):
+def test_without_idmap_the_file_is_unmapped(idmapping, bundle, cid, source):
     bind(user_namespaced(bundle), source, ["rbind"])
-    assert owner_seen(pyoci, bundle, cid) == "65534:65534"
+    assert owner_seen(idmapping, bundle, cid) == "65534:65534"
 
 
 @pytest.mark.parametrize("option", ["idmap", "ridmap"])
-def test_idmap_takes_the_containers_mapping(pyoci, bundle, cid, source, option):
+def test_idmap_takes_the_containers_mapping(idmapping, bundle, cid, source, option):
+    if idmapping.name == "crun" and option == "ridmap":
+        pytest.skip("crun 1.8.1 predates ridmap: it binds with no mapping (65534)")
     bind(user_namespaced(bundle), source, ["rbind", option])
     bundle.shell("stat -c %u:%g /home/owned; touch /home/made; "
                  "stat -c %u:%g /home/made")
-    seen = pyoci("run", "--bundle", bundle.write(), cid).stdout.split()
+    seen = idmapping("run", "--bundle", bundle.write(), cid).stdout.split()
     assert seen == ["1000:1000", "0:0"]
     # written by the container's root (host uid 100000): on disk as uid 0
     made = os.stat(source / "made")
     assert (made.st_uid, made.st_gid) == (0, 0)
 
 
-def test_mount_mappings_of_its_own(pyoci, bundle, cid, source):
+def test_mount_mappings_of_its_own(idmapping, bundle, cid, source):
     # disk 1000 -> host 100005 -> container 5
     own = [{"containerID": 1000, "hostID": 100005, "size": 1}]
     bind(user_namespaced(bundle), source, ["rbind", "idmap"], uid=own, gid=own)
-    assert owner_seen(pyoci, bundle, cid) == "5:5"
+    assert owner_seen(idmapping, bundle, cid) == "5:5"
 
 
-def test_mount_mappings_without_a_user_namespace(pyoci, bundle, cid, source):
+def test_mount_mappings_without_a_user_namespace(idmapping, bundle, cid, source):
     own = [{"containerID": 1000, "hostID": 2000, "size": 1}]
     bind(bundle, source, ["bind", "ro"], uid=own, gid=own)
     bundle.shell("stat -c %u:%g /home/owned; touch /home/x 2>&1; true")
-    seen = pyoci("run", "--bundle", bundle.write(), cid).stdout
+    seen = idmapping("run", "--bundle", bundle.write(), cid).stdout
     assert seen.startswith("2000:2000\n") and "Read-only file system" in seen
     assert os.stat(source / "owned").st_uid == 1000      # the host's view stays
 
