@@ -186,8 +186,8 @@ class SeccompFilter:
             agent.close()
             raise SyscallError("linux.seccomp.listenerPath: cannot connect "
                                "to the seccomp agent at %s: %s"
-                               % (self.listener_path, e.strerror),
-                               e.errno) from None
+                               % (self.listener_path, e.strerror or e),
+                               e.errno or 0) from None
         self.agent = agent
 
     def agent_fds(self):
