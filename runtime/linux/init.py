@@ -64,20 +64,18 @@ parent-death SIGKILL until then).
     7     X2 executes the program: its end of the socket closes with
           execve (P reads end-of-file), or it sends an error
 """
-import array  # noqa: F401  socket.send_fds imports it lazily: out of reach once in the container
 import errno
 import fcntl
 import json
 import os
 import signal
-import socket
 import struct
 import sys
 
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import PyociError, SyscallError
 from pyoci.runtime.linux import hooks as hook_runner
-from pyoci.runtime.linux import namespaces, procfs, process as proc, terminal
+from pyoci.runtime.linux import namespaces, procfs, process as proc, sockets, terminal
 from pyoci.runtime.linux.idmap import is_idmapped
 from pyoci.runtime.linux.rootfs import Rootfs, describe
 
@@ -133,7 +131,7 @@ def _receive(sock, expected, who):
 
 def _recv_data(sock, max_fds):
     try:
-        data, fds, _, _ = socket.recv_fds(sock, _MESSAGE_LIMIT, max_fds)
+        data, fds, _, _ = sockets.recv_fds(sock, _MESSAGE_LIMIT, max_fds)
     except ConnectionResetError:
         data, fds = b"", []
     return data, fds
@@ -158,7 +156,7 @@ def _send_console(sock, process):
     """Steps 6a-6b from the child's side; returns the pty slave."""
     master, slave = terminal.open_pty(process.get("consoleSize"))
     try:
-        socket.send_fds(sock, [json.dumps({"type": "console"}).encode()], [master])
+        sockets.send_fds(sock, [json.dumps({"type": "console"}).encode()], [master])
     finally:
         os.close(master)
     _receive(sock, "console-sent", "pyoci")
@@ -193,10 +191,8 @@ class InitLauncher:
     def _fork(self, stage1_main):
         """Fork stage 1 with one socket to it and one for the process it
         will fork; returns its pid."""
-        stage1, stage1_child = socket.socketpair(socket.AF_UNIX,
-                                                 socket.SOCK_SEQPACKET)
-        init, init_child = socket.socketpair(socket.AF_UNIX,
-                                             socket.SOCK_SEQPACKET)
+        stage1, stage1_child = sockets.seqpacket_pair()
+        init, init_child = sockets.seqpacket_pair()
         self._stage1, self._init = stage1, init
         parent_pid = os.getpid()
         for stream in (sys.stdout, sys.stderr):
@@ -241,7 +237,7 @@ class InitLauncher:
         return when it asks for the host-side hooks."""
         indexes = sorted(idmapped_trees)
         try:
-            socket.send_fds(self._init, [json.dumps(
+            sockets.send_fds(self._init, [json.dumps(
                 {"type": "placed", "pid": self.init_pid, "mounts": indexes})
                 .encode()], [idmapped_trees[i] for i in indexes])
         finally:
@@ -642,7 +638,10 @@ def _set_names(config, plan):
 
 
 def _loopback_up():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+    try:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(s, _SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(s, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+    finally:
+        s.close()

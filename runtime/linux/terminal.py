@@ -14,12 +14,12 @@ import fcntl
 import os
 import select
 import signal
-import socket
 import struct
 import termios
 
 from pyoci.runtime import _native as n
 from pyoci.runtime.errors import SyscallError, UsageError
+from pyoci.runtime.linux import sockets
 
 _TIOCSPTLCK = 0x40045431
 _TIOCGPTPEER = 0x5441
@@ -102,7 +102,7 @@ class ConsoleSocket:
     fails before anything is made."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
         try:
             self.sock.connect(path)
         except OSError as e:
@@ -112,7 +112,7 @@ class ConsoleSocket:
 
     def deliver(self, master):
         try:
-            socket.send_fds(self.sock, [MASTER_PATH.encode()], [master])
+            sockets.send_fds(self.sock, [MASTER_PATH.encode()], [master])
         finally:
             os.close(master)
             self.close()
