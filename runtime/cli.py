@@ -9,13 +9,13 @@ quarter of runc's entire `state`. It accepts only command lines it fully
 understands; anything else (help, --version, abbreviations, an unknown
 flag, a bad value, a missing argument, another command) goes to argparse,
 which stays the reference for behaviour and messages."""
-import json
 import os
 import sys
 
 from pyoci.runtime import SPEC_VERSION, __version__
 from pyoci.runtime.errors import PyociError, UsageError
 from pyoci.runtime.timestamps import rfc3339_now
+from pyoci.spec import jsonio
 
 # Long options that callers also spell with one dash (Go's flag syntax).
 _LONG_OPTIONS = {
@@ -45,11 +45,11 @@ class Log:
     def write(self, level, message):
         if self.path:
             if self.format == "json":
-                line = json.dumps({"level": level, "msg": message,
+                line = jsonio.dumps({"level": level, "msg": message,
                                    "time": rfc3339_now()})
             else:
                 line = "%s level=%s msg=%s" % (rfc3339_now(), level,
-                                               json.dumps(message))
+                                               jsonio.dumps(message))
             try:
                 with open(self.path, "a") as f:
                     f.write(line + "\n")
@@ -309,9 +309,9 @@ def _resources_from_flags(args, log):
 def _read_resources(source):
     try:
         if source == "-":
-            return json.load(sys.stdin)
+            return jsonio.loads(sys.stdin.read())
         with open(source) as f:
-            return json.load(f)
+            return jsonio.loads(f.read())
     except OSError as e:
         raise PyociError("open %s: %s" % (source, e.strerror)) from None
     except ValueError as e:
@@ -365,7 +365,7 @@ def _exec_process(args, config):
             raise UsageError("--process and a command cannot both be given")
         try:
             with open(args.process) as f:
-                return json.load(f)
+                return jsonio.loads(f.read())
         except OSError as e:
             raise PyociError("cannot read process %s: %s"
                              % (args.process, e.strerror)) from None
@@ -415,7 +415,7 @@ def cmd_start(args, log):
 
 
 def cmd_state(args, log):
-    print(json.dumps(_container(args).state(), indent=2))
+    print(jsonio.dumps(_container(args).state(), indent=2))
     return 0
 
 
@@ -458,7 +458,7 @@ def cmd_ps(args, log):
         raise UsageError("invalid format option")
     pids = _container(args).processes()
     if args.format == "json":
-        print(json.dumps(pids))
+        print(jsonio.dumps(pids))
         return 0
     try:
         done = subprocess.run(["ps"] + (args.ps_args or ["-ef"]),
@@ -494,7 +494,7 @@ def cmd_events(args, log):
     container = _container(args)
 
     def emit(event):
-        sys.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
+        sys.stdout.write(jsonio.dumps(event, separators=(",", ":")) + "\n")
         sys.stdout.flush()
 
     if args.stats:
@@ -525,7 +525,7 @@ def cmd_list(args, log):
         for state in states:
             print(state["id"])
     elif args.format == "json":
-        print(json.dumps(states))
+        print(jsonio.dumps(states))
     else:
         rows = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
         rows += [(s["id"], str(s["pid"]), s["status"], s["bundle"],
@@ -541,7 +541,7 @@ def cmd_spec(args, log):
     path = os.path.join(args.bundle, "config.json")
     if os.path.exists(path):
         raise PyociError("File %s exists. Remove it first" % path)
-    data = json.dumps(default_config(rootless=args.rootless), indent="\t")
+    data = jsonio.dumps(default_config(rootless=args.rootless), indent="\t")
     with open(path, "x") as f:
         f.write(data + "\n")
     return 0
@@ -563,7 +563,7 @@ def cmd_validate(args, log):
 
 def cmd_features(args, log):
     from pyoci.runtime.lifecycle.features import features
-    print(json.dumps(features(), indent=2))
+    print(jsonio.dumps(features(), indent=2))
     return 0
 
 

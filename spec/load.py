@@ -1,12 +1,18 @@
 """Reading OCI documents from disk, with errors a user can act on: which file,
 and for bad JSON the line and column."""
-import json
 import os
 
+from pyoci.spec import jsonio
 from pyoci.spec.errors import InvalidSpec
 
 _JSON_KIND = {list: "an array", str: "a string", int: "a number", float: "a number",
               bool: "a boolean", type(None): "null"}
+
+
+def _json_error():
+    # json is imported only when there is an error to report
+    import json
+    return json.JSONDecodeError
 
 
 def _reject_constant(name):
@@ -22,8 +28,8 @@ def load_document(path):
     except OSError as e:
         raise InvalidSpec("cannot read %s: %s" % (path, e.strerror or e)) from None
     try:
-        doc = json.loads(data, parse_constant=_reject_constant)
-    except json.JSONDecodeError as e:
+        doc = jsonio.loads(data, parse_constant=_reject_constant)
+    except _json_error() as e:
         raise InvalidSpec("%s is not valid JSON: line %d column %d: %s" % (path, e.lineno, e.colno, e.msg)) from None
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1

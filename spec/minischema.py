@@ -2,13 +2,15 @@
 pyoci's own schema files (spec/schema/*.json) use.
 
 Why not jsonschema: importing it costs ~100 ms, and `create` and `exec` run on
-the hot path of every container start. This module needs only json and os
-(`re` is already loaded by json; patterns are compiled on first use). Its
+the hot path of every container start. This module needs only jsonio and os
+(`re` is imported when a pattern is first checked, and patterns are compiled
+on first use). Its
 verdicts and messages are the ones jsonschema's Draft4Validator gives on the
 same files; tests/spec checks that on every example and on generated documents.
 """
-import json
 import os
+
+from pyoci.spec import jsonio
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
 
@@ -21,7 +23,7 @@ def schema_document(name):
     document = _documents.get(name)
     if document is None:
         with open(os.path.join(SCHEMA_DIR, name), encoding="utf-8") as f:
-            document = _documents[name] = json.load(f)
+            document = _documents[name] = jsonio.loads(f.read())
     return document
 
 

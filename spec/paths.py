@@ -3,7 +3,6 @@
 Every problem the spec layer reports starts with such a path, whether it comes
 from the fast schema interpreter, from jsonschema or from a semantic rule, so
 all three agree on the format."""
-import json
 
 
 def format_path(parts):
@@ -17,6 +16,7 @@ def format_path(parts):
         elif part.isidentifier():
             text += "." + part if text else part
         else:
+            import json     # only here: a problem is being reported
             text += "[" + json.dumps(part, ensure_ascii=False) + "]"
     return text or "(root)"
 

@@ -9,17 +9,18 @@ stored here is trusted as a status: status is derived from live evidence
 (see lifecycle.container)."""
 import errno
 import fcntl
-import json
 import os
-import re
 
 from pyoci.runtime.errors import AlreadyExists, NotFound, UsageError
+from pyoci.spec import jsonio
 
 DEFAULT_ROOT = "/run/pyoci"
 STATE_FILE = "state.json"
 EXEC_FIFO = "exec.fifo"
-# runc's rule, plus a bound that keeps <root>/<id> a valid file name.
-_VALID_ID = re.compile(r"[\w+.-]+", re.ASCII)
+# runc's rule ([\w+.-]+, ASCII), plus a bound that keeps <root>/<id> a
+# valid file name; a set rather than a regex, which would import re.
+_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789_+.-")
 MAX_ID_LENGTH = 255
 
 
@@ -29,7 +30,7 @@ def check_id(container_id):
     if len(container_id) > MAX_ID_LENGTH:
         raise UsageError("invalid container id: longer than %d characters"
                          % MAX_ID_LENGTH)
-    if container_id in (".", "..") or not _VALID_ID.fullmatch(container_id):
+    if container_id in (".", "..") or not _ID_CHARACTERS.issuperset(container_id):
         raise UsageError(
             "invalid container id %r: only letters, digits, '_', '+', '-' and "
             "'.' are allowed, and not '.' or '..'" % container_id)
@@ -63,7 +64,7 @@ class Store:
             names = os.listdir(self.root)
         except FileNotFoundError:
             return []
-        return sorted(n for n in names if _VALID_ID.fullmatch(n)
+        return sorted(n for n in names if _ID_CHARACTERS.issuperset(n)
                       and n not in (".", ".."))
 
     def lock(self, container_id):
@@ -84,7 +85,7 @@ class Store:
         path = os.path.join(self.path(container_id), STATE_FILE)
         try:
             with open(path, "rb") as f:
-                return json.loads(f.read())
+                return jsonio.loads(f.read())
         except FileNotFoundError:
             if self.exists(container_id):
                 return None     # create has made the directory, not yet the state
@@ -94,7 +95,7 @@ class Store:
         """Replace state.json atomically: a reader (or a crash) sees the old
         file or the new one, never a part."""
         directory = self.path(container_id)
-        data = json.dumps(record, separators=(",", ":")).encode()
+        data = jsonio.dumps(record, separators=(",", ":")).encode()
         temp = os.path.join(directory, ".%s.%d" % (STATE_FILE, os.getpid()))
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
                      0o600)

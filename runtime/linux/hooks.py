@@ -1,12 +1,12 @@
 """Running OCI hooks: argv exactly `path` + `args`, `env` as given, the
 state JSON on stdin and then EOF, `timeout` enforced by killing the hook's
 process group."""
-import json
 import os
 import select
 import signal
 
 from pyoci.runtime.errors import HookFailed
+from pyoci.spec import jsonio
 
 OUTPUT_LIMIT = 4096
 
@@ -16,7 +16,7 @@ def run_hooks(hooks, phase, state):
     HookFailed naming the phase, the hook and what it printed."""
     if not hooks:
         return
-    payload = json.dumps(state, separators=(",", ":")).encode()
+    payload = jsonio.dumps(state, separators=(",", ":")).encode()
     for index, hook in enumerate(hooks):
         run_hook(hook, "%s[%d]" % (phase, index), payload)
 
@@ -25,7 +25,7 @@ def run_hooks_warning(hooks, phase, state):
     """Run every hook of a phase whose failure is only a warning (poststop:
     'the remaining hooks and lifecycle continue as if the hook had
     succeeded', runtime.md); return the failures' messages."""
-    payload = json.dumps(state, separators=(",", ":")).encode()
+    payload = jsonio.dumps(state, separators=(",", ":")).encode()
     warnings = []
     for index, hook in enumerate(hooks or ()):
         try:

@@ -66,7 +66,6 @@ parent-death SIGKILL until then).
 """
 import errno
 import fcntl
-import json
 import os
 import signal
 import struct
@@ -78,6 +77,7 @@ from pyoci.runtime.linux import hooks as hook_runner
 from pyoci.runtime.linux import namespaces, procfs, process as proc, sockets, terminal
 from pyoci.runtime.linux.idmap import is_idmapped
 from pyoci.runtime.linux.rootfs import Rootfs, describe
+from pyoci.spec import jsonio
 
 _MESSAGE_LIMIT = 1 << 16
 _SIOCGIFFLAGS = 0x8913
@@ -118,7 +118,7 @@ class InitSpec:
 
 def _send(sock, message):
     try:
-        sock.send(json.dumps(message, separators=(",", ":")).encode())
+        sock.send(jsonio.dumps(message, separators=(",", ":")).encode())
     except OSError:
         # The peer is gone; it may have said why before it went.
         _receive(sock, message["type"], "peer")
@@ -156,7 +156,7 @@ def _send_console(sock, process):
     """Steps 6a-6b from the child's side; returns the pty slave."""
     master, slave = terminal.open_pty(process.get("consoleSize"))
     try:
-        sockets.send_fds(sock, [json.dumps({"type": "console"}).encode()], [master])
+        sockets.send_fds(sock, [jsonio.dumps({"type": "console"}).encode()], [master])
     finally:
         os.close(master)
     _receive(sock, "console-sent", "pyoci")
@@ -167,7 +167,7 @@ def _decode(data, expected, who):
     if not data:
         raise SyscallError("container init (%s) exited during create" % who,
                            errno.EPIPE)
-    message = json.loads(data)
+    message = jsonio.loads(data)
     if message["type"] == "error":
         raise SyscallError(message["message"], message.get("errno", 0))
     if message["type"] != expected:
@@ -237,7 +237,7 @@ class InitLauncher:
         return when it asks for the host-side hooks."""
         indexes = sorted(idmapped_trees)
         try:
-            sockets.send_fds(self._init, [json.dumps(
+            sockets.send_fds(self._init, [jsonio.dumps(
                 {"type": "placed", "pid": self.init_pid, "mounts": indexes})
                 .encode()], [idmapped_trees[i] for i in indexes])
         finally:
