@@ -1,12 +1,10 @@
 """Many short `docker run --rm`, one after another and at the same time:
 each prints its own output, and nothing is left (the autouse check: no
 container, state, cgroup, mount or shim)."""
-import subprocess
-import tempfile
-
 import pytest
 
 from pyoci.tests.e2e.daemons import IMAGE
+from pyoci.tests.integration.harness import run_at_once
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -20,16 +18,8 @@ def test_100_sequential_runs(daemons, rt):
 
 
 def test_20_concurrent_runs(daemons, rt):
-    outputs = [tempfile.TemporaryFile() for _ in range(20)]
-    clients = [subprocess.Popen(
-        daemons.docker_command("run", "--runtime", rt, "--rm", IMAGE,
-                               "sh", "-c", "echo run %d; exit %d" % (n, n % 7)),
-        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-        env=daemons.client_env) for n, out in enumerate(outputs)]
-    results = []
-    for client, out in zip(clients, outputs):
-        code = client.wait(timeout=300)
-        out.seek(0)
-        results.append((code, out.read().decode(errors="replace")))
-        out.close()
+    results = run_at_once(
+        [daemons.docker_command("run", "--runtime", rt, "--rm", IMAGE,
+                                "sh", "-c", "echo run %d; exit %d" % (n, n % 7))
+         for n in range(20)], timeout=300, env=daemons.client_env)
     assert results == [(n % 7, "run %d\n" % n) for n in range(20)]

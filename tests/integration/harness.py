@@ -130,6 +130,27 @@ def stopped_container(runtime, bundle, container_id):
     assert wait_for(lambda: runtime.status(container_id) == "stopped")
 
 
+def run_at_once(commands, timeout, keep="both", **kwargs):
+    """Start every command before waiting for any; return (exit code, what
+    it wrote) for each, in order. keep="both" keeps stdout with stderr
+    folded in, keep="stderr" only stderr. The output goes to files, not
+    pipes: a created container keeps the stdio it was given."""
+    files = [tempfile.TemporaryFile() for _ in commands]
+    processes = []
+    for command, out in zip(commands, files):
+        stdout, stderr = {"both": (out, subprocess.STDOUT),
+                          "stderr": (subprocess.DEVNULL, out)}[keep]
+        processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                          stdout=stdout, stderr=stderr, **kwargs))
+    outcomes = []
+    for process, out in zip(processes, files):
+        code = process.wait(timeout=timeout)
+        out.seek(0)
+        outcomes.append((code, out.read().decode(errors="replace")))
+        out.close()
+    return outcomes
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02):
     deadline = time.monotonic() + timeout
     while True:

@@ -2,11 +2,10 @@
 errors without tracebacks, and what each command imports."""
 import os
 import subprocess
-import tempfile
 
 import pytest
 
-from pyoci.tests.integration.harness import PYOCI, imported, top_level
+from pyoci.tests.integration.harness import PYOCI, imported, run_at_once, top_level
 
 pytestmark = pytest.mark.root
 
@@ -39,17 +38,8 @@ def test_fifty_concurrent_creates_of_one_id(pyoci, bundle, cid):
     runtime = pyoci
     bundle.shell("sleep 1000; : %s" % cid)
     path = bundle.write()
-    # Errors to files: the winner's container keeps its stderr open.
-    errors = [tempfile.TemporaryFile() for _ in range(50)]
-    attempts = [subprocess.Popen(runtime.command("create", "--bundle", path, cid),
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=err) for err in errors]
-    outcomes = []
-    for attempt, err in zip(attempts, errors):
-        code = attempt.wait(timeout=120)
-        err.seek(0)
-        outcomes.append((code, err.read().decode(errors="replace")))
-        err.close()
+    outcomes = run_at_once([runtime.command("create", "--bundle", path, cid)] * 50,
+                           timeout=120, keep="stderr")
     winners = [err for code, err in outcomes if code == 0]
     losers = [err for code, err in outcomes if code != 0]
     assert len(winners) == 1, outcomes
